@@ -1,0 +1,1 @@
+pytest_plugins = ["optimize_runtime.testing.pytest_plugin"]
