@@ -1,0 +1,68 @@
+"""Events the services publish on the topic exchange `optimize.events`, routed by their type,
+for other services to consume."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+EVENTS_EXCHANGE = "optimize.events"
+EVENT_CONTRACT_VERSION = 1
+
+ENTITY_IMPORTED = "entity.imported"
+ENTITY_CREATED = "entity.created"
+ENTITY_DELETED = "entity.deleted"
+ENTITY_EXPORTED = "entity.exported"
+IMPORT_REJECTED = "import.rejected"
+EVENT_TYPES = (ENTITY_IMPORTED, ENTITY_CREATED, ENTITY_DELETED, ENTITY_EXPORTED, IMPORT_REJECTED)
+
+
+def _in_utc(moment: datetime) -> None:
+    if moment.utcoffset() != timedelta(0):
+        raise ValidationError("must be in UTC")
+
+
+class EventSchema(Schema):
+    contractVersion = fields.Int(required=True, strict=True)
+    eventId = fields.UUID(required=True)
+    type = fields.Str(required=True, validate=validate.OneOf(EVENT_TYPES))
+    time = fields.AwareDateTime(required=True, validate=_in_utc)
+    actor = fields.Str(required=True, validate=validate.Length(min=1))
+    entityIds = fields.List(fields.Str(), required=True)
+    collectionId = fields.Str(allow_none=True, load_default=None)
+    requestId = fields.Str(allow_none=True, load_default=None)
+    details = fields.Dict(keys=fields.Str(), load_default=dict)
+
+
+# Python-style keyword names new_event accepts beside the wire names.
+_FIELD_ALIASES = {"collection_id": "collectionId", "request_id": "requestId"}
+_OPTIONAL_FIELDS = ("collectionId", "requestId", "details")
+
+
+def utc_now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def new_event(type: str, actor: str, entity_ids: list[str], **fields: Any) -> dict[str, Any]:  # noqa: A002
+    """A complete event with a fresh id and the current time; optional fields are collectionId
+    (or collection_id), requestId (or request_id) and details. Raises ValidationError if it is not valid."""
+    optional = {_FIELD_ALIASES.get(name, name): value for name, value in fields.items()}
+    unknown = set(optional) - set(_OPTIONAL_FIELDS)
+    if unknown:
+        raise TypeError(f"new_event() got unknown fields: {', '.join(sorted(unknown))}")
+    event = {
+        "contractVersion": EVENT_CONTRACT_VERSION,
+        "eventId": str(uuid.uuid4()),
+        "type": type,
+        "time": utc_now_iso(),
+        "actor": actor,
+        "entityIds": list(entity_ids),
+        "collectionId": optional.get("collectionId"),
+        "requestId": optional.get("requestId"),
+        "details": optional.get("details") or {},
+    }
+    errors = EventSchema().validate(event)
+    if errors:
+        raise ValidationError(errors)
+    return event

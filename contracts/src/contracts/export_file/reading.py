@@ -1,0 +1,154 @@
+"""Reading an export file: every problem collected, older entities upgraded, file order kept."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from contracts.export_file.references import report_references
+from contracts.export_file.structure import Location
+from contracts.export_file.upgrade import upgradable, upgrade_entity
+from contracts.export_file.validation import (
+    Problem,
+    as_validation_error,
+    current_content_problems,
+    entity_id_of,
+    envelope_problems,
+    structure_problems,
+)
+from contracts.export_file.versions import CURRENT_VERSIONS, INDEX_NAMES
+
+
+@dataclass
+class ExportFileReading:
+    """What an export file holds, and everything that keeps it from being imported.
+
+    `entities` are those that could be read and upgraded without a problem of their own, at the
+    current versions and in file order; only a reading that is `ok` has all of them.
+    """
+
+    entities: list[dict] = field(default_factory=list)
+    validation_errors: list[dict] = field(default_factory=list)
+    mismatching_indices: list[dict] = field(default_factory=list)
+    upgraded_from: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.validation_errors and not self.mismatching_indices
+
+
+@dataclass
+class _ReadEntity:
+    position: int
+    entity_id: str | None
+    entity_type: str | None
+    upgraded: dict | None = None
+    original_version: int | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+
+def read_export_file(data: Any) -> ExportFileReading:
+    reading = ExportFileReading()
+    if not isinstance(data, list):
+        reading.validation_errors.append(as_validation_error(None, (), "An export file is a JSON array of entities."))
+        return reading
+    if not data:
+        reading.validation_errors.append(as_validation_error(None, (), "The export file contains no entities."))
+        return reading
+
+    read = [_read_entity(position, entity, reading) for position, entity in enumerate(data)]
+    _check_ids_are_unique(read)
+    _check_referenced_reports_are_in_file(read)
+
+    for entity in read:
+        reading.validation_errors.extend(
+            as_validation_error(entity.entity_id, location, message)
+            for location, message in dict.fromkeys(entity.problems)
+        )
+        if entity.upgraded is not None and not entity.problems:
+            reading.entities.append(entity.upgraded)
+            if entity.original_version is not None:
+                reading.upgraded_from[entity.entity_id] = entity.original_version
+    return reading
+
+
+def _read_entity(position: int, entity: Any, reading: ExportFileReading) -> _ReadEntity:
+    at: Location = (position,)
+    if not isinstance(entity, dict):
+        return _ReadEntity(position, None, None, problems=[(at, "An entity must be a JSON object.")])
+    entity_type = entity.get("exportEntityType")
+    read = _ReadEntity(position, entity_id_of(entity), entity_type if entity_type in CURRENT_VERSIONS else None)
+
+    read.problems, too_deep = structure_problems(entity, at)
+    if too_deep:
+        return read
+    read.problems += envelope_problems(entity, at)
+
+    version = entity.get("sourceIndexVersion")
+    if read.entity_type is None or type(version) is not int:
+        return read
+    if not upgradable(read.entity_type, version):
+        _add_mismatch(reading, read.entity_type, version)
+        return read
+
+    read.upgraded, read.original_version = upgrade_entity(entity)
+    read.problems += [
+        (_as_in_file(location, read), message)
+        for location, message in current_content_problems(read.upgraded, at)
+    ]
+    return read
+
+
+def _add_mismatch(reading: ExportFileReading, entity_type: str, version: int) -> None:
+    mismatch = {
+        "indexName": INDEX_NAMES[entity_type],
+        "sourceIndexVersion": version,
+        "targetIndexVersion": CURRENT_VERSIONS[entity_type],
+    }
+    if mismatch not in reading.mismatching_indices:
+        reading.mismatching_indices.append(mismatch)
+
+
+def _as_in_file(location: Location, read: _ReadEntity) -> Location:
+    """A dashboard exported before version 7 has `reports` where the upgraded one has `tiles`."""
+    renamed = read.entity_type == "dashboard" and (read.original_version or 7) < 7
+    if renamed and location[1:2] == ("tiles",):
+        return (location[0], "reports", *location[2:])
+    return location
+
+
+def _check_ids_are_unique(read: list[_ReadEntity]) -> None:
+    first_position: dict[str, int] = {}
+    for entity in read:
+        if entity.entity_id is None:
+            continue
+        if entity.entity_id in first_position:
+            entity.problems.append(
+                (
+                    (entity.position, "id"),
+                    f"Duplicate id: the entity at [{first_position[entity.entity_id]}] has the same id.",
+                )
+            )
+        else:
+            first_position[entity.entity_id] = entity.position
+
+
+def _check_referenced_reports_are_in_file(read: list[_ReadEntity]) -> None:
+    types_by_id: dict[str, str | None] = {}
+    for entity in read:
+        if entity.entity_id is not None:
+            types_by_id.setdefault(entity.entity_id, entity.entity_type)
+    for entity in read:
+        for location, report_id in report_references(entity.upgraded) if entity.upgraded else []:
+            problem = _reference_problem(entity.entity_type, report_id, types_by_id)
+            if problem:
+                entity.problems.append((_as_in_file((entity.position, *location), entity), problem))
+
+
+def _reference_problem(referring_type: str | None, report_id: str, types_by_id: dict) -> str | None:
+    if report_id not in types_by_id:
+        return f"Report {report_id} is referenced but not in the file."
+    referenced_type = types_by_id[report_id]
+    if referenced_type == "dashboard":
+        return f"{report_id} is a dashboard, not a report."
+    if referring_type == "combined_report" and referenced_type == "combined_report":
+        return f"{report_id} is a combined report; a combined report holds single reports only."
+    return None

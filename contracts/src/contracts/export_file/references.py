@@ -1,0 +1,57 @@
+"""What an entity points at: the reports it shows and the definitions it reads."""
+
+from collections.abc import Iterable
+
+from contracts.export_file.migrations.changes import list_at, object_at
+from contracts.export_file.structure import Location
+
+_DEFINITION_TYPES = {"single_process_report": "process", "single_decision_report": "decision"}
+
+
+def report_references(entity: dict) -> list[tuple[Location, str]]:
+    """Where a combined report or a dashboard (at the current version) names a report, and which one."""
+    if entity.get("exportEntityType") == "combined_report":
+        items, location = list_at(object_at(entity, "data"), "reports"), ("data", "reports")
+    elif entity.get("exportEntityType") == "dashboard":
+        items, location = list_at(entity, "tiles"), ("tiles",)
+    else:
+        return []
+    references = []
+    for position, item in enumerate(items or []):
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
+            continue
+        # Text and external-URL tiles carry no report; only dashboards have typed tiles.
+        if location == ("tiles",) and item.get("type") != "optimize_report":
+            continue
+        references.append(((*location, position, "id"), item["id"]))
+    return references
+
+
+def referenced_report_ids(entity: dict) -> list[str]:
+    """Ids of the reports a combined report or dashboard shows, each once, in order."""
+    return list(dict.fromkeys(report_id for _, report_id in report_references(entity)))
+
+
+def definitions_of(entities: Iterable[dict]) -> list[dict]:
+    """The definitions single reports read, merged per (type, key), in the order first met."""
+    merged: dict[tuple[str, str], dict] = {}
+    for entity in entities:
+        definition_type = _DEFINITION_TYPES.get(entity.get("exportEntityType"))
+        if definition_type is None:
+            continue
+        for definition in list_at(object_at(entity, "data"), "definitions") or []:
+            if not isinstance(definition, dict) or not isinstance(definition.get("key"), str):
+                continue
+            ref = merged.setdefault(
+                (definition_type, definition["key"]),
+                {"type": definition_type, "key": definition["key"], "versions": [], "tenantIds": []},
+            )
+            _add_new(ref["versions"], definition.get("versions"))
+            _add_new(ref["tenantIds"], definition.get("tenantIds"))
+    return list(merged.values())
+
+
+def _add_new(known: list, more: object) -> None:
+    for value in more if isinstance(more, list) else []:
+        if value not in known:
+            known.append(value)

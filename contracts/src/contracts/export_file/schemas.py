@@ -1,0 +1,100 @@
+"""marshmallow schemas of the entities at their current versions.
+
+They only validate: the entity itself is kept exactly as given, and every field they do not name
+(configuration, filter, view, groupBy, visualization, BPMN xml, ...) passes untouched.
+"""
+
+from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
+
+from contracts.export_file.versions import ENTITY_TYPES
+
+TILE_TYPES = ("optimize_report", "external_url", "text")
+
+
+class _OpenSchema(Schema):
+    class Meta:
+        unknown = INCLUDE
+
+
+class DefinitionSchema(_OpenSchema):
+    key = fields.String(required=True)
+    versions = fields.List(fields.String(), required=True)
+    tenantIds = fields.List(fields.String(allow_none=True), required=True)
+    identifier = fields.String(allow_none=True)
+    name = fields.String(allow_none=True)
+    displayName = fields.String(allow_none=True)
+
+
+class EntityEnvelopeSchema(_OpenSchema):
+    """The fields every entity has, at any version: enough to know what it is and how to upgrade it."""
+
+    id = fields.String(required=True, validate=validate.Length(min=1))
+    exportEntityType = fields.String(required=True, validate=validate.OneOf(ENTITY_TYPES))
+    name = fields.String(required=True)
+    description = fields.String(allow_none=True)
+    sourceIndexVersion = fields.Integer(required=True, strict=True)
+    collectionId = fields.String(allow_none=True)
+
+
+class _CurrentEntitySchema(EntityEnvelopeSchema):
+    description = fields.String(required=True, allow_none=True)
+
+
+class SingleReportDataSchema(_OpenSchema):
+    definitions = fields.List(fields.Nested(DefinitionSchema), required=True)
+
+
+class SingleReportSchema(_CurrentEntitySchema):
+    data = fields.Nested(SingleReportDataSchema, required=True)
+
+
+class CombinedReportItemSchema(_OpenSchema):
+    id = fields.String(required=True, validate=validate.Length(min=1))
+    color = fields.String(allow_none=True)
+
+
+class CombinedReportDataSchema(_OpenSchema):
+    reports = fields.List(fields.Nested(CombinedReportItemSchema), required=True)
+
+
+class CombinedReportSchema(_CurrentEntitySchema):
+    data = fields.Nested(CombinedReportDataSchema, required=True)
+
+
+class TileSchema(_OpenSchema):
+    id = fields.String(required=True)
+    type = fields.String(required=True, validate=validate.OneOf(TILE_TYPES))
+    position = fields.Dict(required=True)
+    dimensions = fields.Dict(required=True)
+    configuration = fields.Raw(allow_none=True)
+
+    @validates_schema
+    def configuration_fits_type(self, tile, **kwargs):
+        configuration = tile.get("configuration")
+        if tile["type"] == "external_url":
+            if not isinstance(configuration, dict) or not isinstance(configuration.get("external"), str):
+                raise ValidationError(
+                    {"configuration": {"external": ["An external_url tile needs its URL as a string."]}}
+                )
+        elif tile["type"] == "text":
+            if (
+                not isinstance(configuration, dict)
+                or "text" not in configuration
+                or not isinstance(configuration["text"], dict | None)
+            ):
+                raise ValidationError(
+                    {"configuration": {"text": ["A text tile needs its rich-text state (an object or null)."]}}
+                )
+
+
+class DashboardSchema(_CurrentEntitySchema):
+    tiles = fields.List(fields.Nested(TileSchema), required=True)
+    availableFilters = fields.List(fields.Dict())
+
+
+CURRENT_SCHEMAS = {
+    "single_process_report": SingleReportSchema,
+    "single_decision_report": SingleReportSchema,
+    "combined_report": CombinedReportSchema,
+    "dashboard": DashboardSchema,
+}

@@ -1,0 +1,31 @@
+"""Bringing one entity from the version it was exported at to the current one, step by step."""
+
+import copy
+
+from contracts.export_file.migrations import MIGRATIONS
+from contracts.export_file.versions import CURRENT_VERSIONS, OLDEST_VERSIONS
+
+
+class VersionNotUpgradable(ValueError):
+    """The entity's version is newer than ours or older than the oldest we can upgrade."""
+
+
+def upgradable(entity_type: str, version: int) -> bool:
+    return OLDEST_VERSIONS[entity_type] <= version <= CURRENT_VERSIONS[entity_type]
+
+
+def upgrade_entity(entity: dict) -> tuple[dict, int | None]:
+    """A copy of the entity at the current version, and the version it had if it was older."""
+    entity_type = entity.get("exportEntityType")
+    version = entity.get("sourceIndexVersion")
+    if entity_type not in CURRENT_VERSIONS or type(version) is not int:
+        raise VersionNotUpgradable(f"Cannot upgrade a {entity_type!r} entity at version {version!r}.")
+    if not upgradable(entity_type, version):
+        raise VersionNotUpgradable(
+            f"A {entity_type} at version {version} cannot be upgraded: we read versions "
+            f"{OLDEST_VERSIONS[entity_type]} to {CURRENT_VERSIONS[entity_type]}."
+        )
+    upgraded = copy.deepcopy(entity)
+    for from_version in range(version, CURRENT_VERSIONS[entity_type]):
+        upgraded = MIGRATIONS[(entity_type, from_version)](upgraded)
+    return upgraded, (version if version < CURRENT_VERSIONS[entity_type] else None)

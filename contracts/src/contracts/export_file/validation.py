@@ -1,0 +1,72 @@
+"""Validation of one entity, as problems located by path."""
+
+from collections.abc import Iterator
+from typing import Any
+
+from contracts.export_file.json_path import json_path
+from contracts.export_file.schemas import CURRENT_SCHEMAS, EntityEnvelopeSchema
+from contracts.export_file.structure import Location, too_deep_at, unsafe_keys
+from contracts.export_file.versions import CURRENT_VERSIONS, MAX_NESTING_DEPTH
+
+Problem = tuple[Location, str]
+
+
+def _flattened(messages: Any, location: Location = ()) -> Iterator[Problem]:
+    if isinstance(messages, dict):
+        for key, nested in messages.items():
+            yield from _flattened(nested, location if key == "_schema" else (*location, key))
+    elif isinstance(messages, list):
+        for message in messages:
+            yield from _flattened(message, location)
+    else:
+        yield location, str(messages)
+
+
+def structure_problems(entity: Any, at: Location = ()) -> tuple[list[Problem], bool]:
+    """Unsafe keys or excessive nesting; the flag says the entity is too deep to be looked at further."""
+    too_deep = too_deep_at(entity, at)
+    if too_deep is not None:
+        return [(too_deep, f"Nested deeper than {MAX_NESTING_DEPTH} levels.")], True
+    problems = [
+        (location, "Keys must not start with '$' or contain a NUL character.")
+        for location in unsafe_keys(entity, at)
+    ]
+    return problems, False
+
+
+def envelope_problems(entity: dict, at: Location = ()) -> list[Problem]:
+    return [
+        ((*at, *location), message)
+        for location, message in _flattened(EntityEnvelopeSchema().validate(entity))
+    ]
+
+
+def current_content_problems(entity: dict, at: Location = ()) -> list[Problem]:
+    """What is wrong with an entity that should be at the current version of its type."""
+    schema = CURRENT_SCHEMAS.get(entity.get("exportEntityType"), EntityEnvelopeSchema)
+    problems = [((*at, *location), message) for location, message in _flattened(schema().validate(entity))]
+    expected = CURRENT_VERSIONS.get(entity.get("exportEntityType"))
+    version = entity.get("sourceIndexVersion")
+    if expected is not None and type(version) is int and version != expected:
+        problems.append(((*at, "sourceIndexVersion"), f"Is {version}, expected the current version {expected}."))
+    return problems
+
+
+def entity_id_of(entity: Any) -> str | None:
+    entity_id = entity.get("id") if isinstance(entity, dict) else None
+    return entity_id if isinstance(entity_id, str) else None
+
+
+def as_validation_error(entity_id: str | None, location: Location, message: str) -> dict:
+    return {"entityId": entity_id, "path": json_path(location), "message": message}
+
+
+def validate_current_entity(entity: dict) -> list[dict]:
+    """Every problem of one entity at the current version, with paths from the entity (`data.definitions`)."""
+    if not isinstance(entity, dict):
+        return [as_validation_error(None, (), "An entity must be a JSON object.")]
+    problems, too_deep = structure_problems(entity)
+    if not too_deep:
+        problems += current_content_problems(entity)
+    entity_id = entity_id_of(entity)
+    return [as_validation_error(entity_id, location, message) for location, message in problems]

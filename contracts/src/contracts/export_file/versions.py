@@ -1,0 +1,33 @@
+"""Entity types of an export file and the schema versions (`sourceIndexVersion`) we read and write."""
+
+ENTITY_TYPES = ("single_process_report", "single_decision_report", "combined_report", "dashboard")
+
+# Optimize's own index versions, unchanged from 3.11 through 8.x.
+CURRENT_VERSIONS = {
+    "single_process_report": 11,
+    "single_decision_report": 10,
+    "combined_report": 5,
+    "dashboard": 8,
+}
+
+# What Optimize 3.3, the first release with export files, wrote.
+OLDEST_VERSIONS = {
+    "single_process_report": 5,
+    "single_decision_report": 5,
+    "combined_report": 4,
+    "dashboard": 4,
+}
+
+# Optimize's index names, as they appear in `mismatchingIndices`.
+INDEX_NAMES = {
+    "single_process_report": "single-process-report",
+    "single_decision_report": "single-decision-report",
+    "combined_report": "combined-report",
+    "dashboard": "dashboard",
+}
+
+REPORT_TYPES = ("single_process_report", "single_decision_report", "combined_report")
+SINGLE_REPORT_TYPES = ("single_process_report", "single_decision_report")
+
+# Deeper than any real Optimize entity, shallow enough to walk and copy safely.
+MAX_NESTING_DEPTH = 64

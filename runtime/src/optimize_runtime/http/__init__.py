@@ -1,0 +1,4 @@
+from optimize_runtime.http.app import ReadinessCheck, create_service_app
+from optimize_runtime.http.request import current_identity, require_superuser, request_id
+
+__all__ = ["ReadinessCheck", "create_service_app", "current_identity", "require_superuser", "request_id"]

@@ -1,0 +1,120 @@
+"""The Flask application every service is built on: OpenAPI from flask-smorest, identity on /api/**,
+one error handler, request ids, /healthz and /readyz."""
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from flask import Flask, jsonify
+from flask_smorest import Api, Blueprint
+from werkzeug.exceptions import HTTPException
+
+from contracts.errors import ErrorCode, ServiceError
+from optimize_runtime.http.request import REQUEST_ID_HEADER, assign_request_id, authenticate, request_id
+from optimize_runtime.identity import Authenticator
+from optimize_runtime.settings import CommonSettings
+
+log = logging.getLogger(__name__)
+
+_HTTP_ERROR_CODES = {
+    400: ErrorCode.BAD_REQUEST,
+    401: ErrorCode.UNAUTHORIZED,
+    403: ErrorCode.FORBIDDEN,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    409: ErrorCode.CONFLICT,
+    413: ErrorCode.PAYLOAD_TOO_LARGE,
+    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    422: ErrorCode.BAD_REQUEST,
+}
+
+
+@dataclass(frozen=True)
+class ReadinessCheck:
+    """One dependency /readyz asks; `probe` raises when the dependency cannot serve."""
+
+    name: str
+    probe: Callable[[], None]
+
+
+def create_service_app(settings: CommonSettings, *, title: str, blueprints: Iterable[Blueprint],
+                       readiness: Iterable[ReadinessCheck], max_content_length: int | None = None) -> Flask:
+    app = Flask(settings.service)
+    app.config.update(
+        API_TITLE=title,
+        API_VERSION="1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        MAX_CONTENT_LENGTH=max_content_length,
+        JSON_SORT_KEYS=False,
+    )
+    app.json.sort_keys = False
+    api = Api(app, spec_kwargs={"components": {"securitySchemes": {
+        "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+        "security": [{"bearer": []}]})
+    for blueprint in blueprints:
+        api.register_blueprint(blueprint)
+    _register_operations(app, list(readiness))
+    _register_error_handlers(app)
+    authenticator = Authenticator(settings.auth)
+    app.before_request(assign_request_id)
+    app.before_request(lambda: authenticate(authenticator))
+
+    @app.after_request
+    def echo_request_id(response):
+        response.headers[REQUEST_ID_HEADER] = request_id()
+        return response
+
+    app.extensions["optimize_api"] = api
+    return app
+
+
+def _register_operations(app: Flask, checks: list[ReadinessCheck]) -> None:
+    @app.get("/healthz")
+    def healthz():
+        return {"status": "alive"}
+
+    @app.get("/readyz")
+    def readyz():
+        results, failed = {}, []
+        for check in checks:
+            try:
+                check.probe()
+                results[check.name] = "ok"
+            except Exception as error:  # noqa: BLE001 - any failure means not ready, and we say which
+                log.warning("readiness check %s failed: %s", check.name, error)
+                results[check.name] = f"failed: {error}"
+                failed.append(check.name)
+        if failed:
+            body = ServiceError(ErrorCode.SERVICE_UNAVAILABLE, f"Not ready: {', '.join(failed)}",
+                                checks=results).body()
+            return jsonify(body), 503, {"Retry-After": "5"}
+        return {"status": "ready", "checks": results}
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ServiceError)
+    def service_error(error: ServiceError):
+        return jsonify(error.body()), error.status, error.headers
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        status = error.code or 500
+        code = _HTTP_ERROR_CODES.get(status, ErrorCode.SERVER_ERROR if status >= 500 else ErrorCode.BAD_REQUEST)
+        body = ServiceError(code, error.name, error.description).body()
+        messages = getattr(error, "data", {}).get("messages")
+        if messages:  # webargs/marshmallow: the fields that failed, by location
+            body["validationErrors"] = messages
+            body["detailedMessage"] = "The request body or arguments are invalid; see validationErrors"
+            status = 400
+        return jsonify(body), status
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        log.exception("unexpected error in request %s", request_id())
+        return jsonify({"errorCode": ErrorCode.SERVER_ERROR.value, "errorMessage": "Internal server error",
+                        "detailedMessage": "An unexpected error occurred; it has been logged with this id",
+                        "requestId": request_id()}), 500

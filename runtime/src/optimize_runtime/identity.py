@@ -1,0 +1,98 @@
+"""Who is calling: bearer JWTs for users, a static token or a public-audience JWT for other services."""
+
+import hmac
+from dataclasses import dataclass
+from functools import cached_property
+
+import jwt
+
+from contracts.errors import ErrorCode, ServiceError
+from optimize_runtime.settings import AuthSettings
+
+SYSTEM_USER = "System User"
+
+
+@dataclass(frozen=True)
+class Identity:
+    user_id: str
+    groups: tuple[str, ...] = ()
+    superuser: bool = False
+    public_api: bool = False
+
+    def as_rpc_user(self) -> dict:
+        return {"id": self.user_id, "groups": list(self.groups), "superuser": self.superuser}
+
+
+def unauthorized(reason: str) -> ServiceError:
+    return ServiceError(ErrorCode.UNAUTHORIZED, "Authentication required", reason)
+
+
+class Authenticator:
+    def __init__(self, settings: AuthSettings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def _jwks(self) -> jwt.PyJWKClient | None:
+        return jwt.PyJWKClient(self.settings.jwks_url) if self.settings.jwks_url else None
+
+    def user(self, authorization: str | None) -> Identity:
+        claims = self._verified_claims(_bearer(authorization), self.settings.audience)
+        return self._identity(claims)
+
+    def public_api(self, authorization: str | None) -> Identity:
+        token = _bearer(authorization)
+        static = self.settings.api_access_token
+        if static and hmac.compare_digest(token.encode(), static.encode()):
+            return Identity(SYSTEM_USER, public_api=True)
+        if token.count(".") != 2:
+            raise unauthorized("The token is neither the public API access token nor a JWT")
+        self._verified_claims(token, self.settings.public_audience)
+        return Identity(SYSTEM_USER, public_api=True)
+
+    def _identity(self, claims: dict) -> Identity:
+        user_id = claims.get("sub")
+        groups = claims.get("groups") or []
+        if not isinstance(user_id, str) or not user_id:
+            raise unauthorized("The token has no subject ('sub')")
+        if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
+            raise unauthorized("The token's 'groups' claim is not a list of strings")
+        superuser = user_id in self.settings.superuser_ids or bool(
+            set(groups) & set(self.settings.superuser_groups))
+        return Identity(user_id, tuple(groups), superuser)
+
+    def _verified_claims(self, token: str, audience: str | None) -> dict:
+        options = {"require": ["exp", "sub"], "verify_aud": audience is not None}
+        try:
+            if self._jwks is not None:
+                key = self._jwks.get_signing_key_from_jwt(token).key
+                return jwt.decode(token, key, algorithms=["RS256"], audience=audience, options=options)
+            if not self.settings.jwt_secret:
+                raise unauthorized("No token verification is configured")
+            return jwt.decode(token, self.settings.jwt_secret, algorithms=["HS256"], audience=audience,
+                              options=options)
+        except jwt.ExpiredSignatureError as error:
+            raise unauthorized("The token has expired") from error
+        except jwt.InvalidTokenError as error:
+            raise unauthorized(f"The token is invalid: {error}") from error
+        except jwt.PyJWKClientError as error:
+            raise unauthorized(f"The token's signing key could not be found: {error}") from error
+
+
+def _bearer(authorization: str | None) -> str:
+    if not authorization:
+        raise unauthorized("No Authorization header")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise unauthorized("The Authorization header is not 'Bearer <token>'")
+    return token.strip()
+
+
+def issue_token(secret: str, user_id: str, groups: list[str] | None = None, ttl_s: int = 8 * 3600,
+                audience: str | None = None) -> str:
+    """An HS256 token for development and tests (`make token`)."""
+    import time
+
+    claims = {"sub": user_id, "groups": groups or [], "iat": int(time.time()), "exp": int(time.time()) + ttl_s}
+    if audience:
+        claims["aud"] = audience
+    return jwt.encode(claims, secret, algorithm="HS256")

@@ -1,0 +1,175 @@
+"""`make run`: everything on one machine. Starts what is missing (RabbitMQ, the embedded MongoDB-protocol
+server), the three services and the catalog RPC worker, and stops all it started on Ctrl-C or SIGTERM."""
+
+import logging
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from optimize_runtime.identity import issue_token
+from optimize_runtime.infra.mongodb import EmbeddedMongo
+from optimize_runtime.infra.ports import port_answers
+from optimize_runtime.infra.rabbitmq import DEFAULT_AMQP_URL, ensure_rabbitmq
+
+log = logging.getLogger("optimize.local")
+
+SERVICES = (
+    # name, command, port variable, default port
+    ("catalog-svc", ["catalog-svc", "serve"], "OPTIMIZE_CATALOG_PORT", 8081),
+    ("catalog-rpc", ["catalog-svc", "rpc"], None, None),
+    ("export-svc", ["export-svc", "serve"], "OPTIMIZE_EXPORT_PORT", 8082),
+    ("import-svc", ["import-svc", "serve"], "OPTIMIZE_IMPORT_PORT", 8083),
+)
+
+
+def development_secret(data_dir: Path, name: str) -> str:
+    """A secret generated once into the data directory, for development only."""
+    path = data_dir / name
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(32)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+def development_environ(environ: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ if environ is None else environ)
+    env.setdefault("OPTIMIZE_ENV", "development")
+    data_dir = Path(env.setdefault("OPTIMIZE_DATA_DIR", ".data")).resolve()
+    env["OPTIMIZE_DATA_DIR"] = str(data_dir)
+    env.setdefault("OPTIMIZE_AMQP_URL", DEFAULT_AMQP_URL)
+    if not env.get("OPTIMIZE_AUTH_JWT_SECRET") and not env.get("OPTIMIZE_AUTH_JWKS_URL"):
+        env["OPTIMIZE_AUTH_JWT_SECRET"] = development_secret(data_dir, "jwt-secret")
+    if not env.get("OPTIMIZE_API_ACCESS_TOKEN"):
+        env["OPTIMIZE_API_ACCESS_TOKEN"] = development_secret(data_dir, "api-access-token")
+    env.setdefault("OPTIMIZE_AUTH_SUPERUSER_IDS", "demo")
+    env.setdefault("OPTIMIZE_GRACEFUL_TIMEOUT_S", "5")
+    return env
+
+
+@dataclass
+class LocalInstallation:
+    env: dict[str, str]
+    bin_dir: Path = field(default_factory=lambda: Path(sys.executable).parent)
+    children: dict[str, subprocess.Popen] = field(default_factory=dict)
+    mongo: EmbeddedMongo | None = None
+    broker = None
+
+    def start(self) -> None:
+        self.broker = ensure_rabbitmq(self.env["OPTIMIZE_AMQP_URL"])
+        if not self.env.get("OPTIMIZE_MONGODB_URI"):
+            data_dir = Path(self.env["OPTIMIZE_DATA_DIR"]) / "mongodb"
+            port = int(self.env.get("OPTIMIZE_MONGODB_PORT", "0"))
+            self.mongo = EmbeddedMongo(data_dir, port=port).start()
+            self.env["OPTIMIZE_MONGODB_URI"] = self.mongo.uri
+            self.env["OPTIMIZE_MONGODB_EMBEDDED"] = "1"
+            log.info("embedded MongoDB-protocol server (nx-27017) on %s, data in %s", self.mongo.uri, data_dir)
+        self._seed_demo()
+        for name, command, _, _ in SERVICES:
+            self.children[name] = subprocess.Popen(
+                [str(self.bin_dir / command[0]), *command[1:]], env=self.env, start_new_session=True)
+
+    def _seed_demo(self) -> None:
+        if self.env.get("OPTIMIZE_DEMO_SEED", "1") == "0":
+            return
+        result = subprocess.run([str(self.bin_dir / "catalog-svc"), "seed", "--demo"], env=self.env,
+                                capture_output=True, text=True)
+        if result.returncode != 0:
+            log.warning("demo seed failed: %s", result.stderr.strip()[-500:])
+        else:
+            log.info("%s", result.stdout.strip())
+
+    def urls(self) -> dict[str, str]:
+        return {name: f"http://127.0.0.1:{self.env.get(var, str(port))}"
+                for name, _, var, port in SERVICES if var}
+
+    def wait_ready(self, timeout_s: float = 60.0) -> bool:
+        deadline = time.monotonic() + timeout_s
+        pending = dict(self.urls())
+        while pending and time.monotonic() < deadline:
+            for name, url in list(pending.items()):
+                try:
+                    with urllib.request.urlopen(f"{url}/readyz", timeout=3) as response:
+                        if response.status == 200:
+                            del pending[name]
+                except OSError:
+                    pass
+            if self.exited():
+                return False
+            time.sleep(0.5)
+        return not pending
+
+    def exited(self) -> list[str]:
+        return [name for name, child in self.children.items() if child.poll() is not None]
+
+    def stop(self, timeout_s: float = 7.0) -> None:
+        for child in self.children.values():
+            if child.poll() is None:
+                os.killpg(child.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout_s
+        for child in self.children.values():
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(child.pid, signal.SIGKILL)
+                child.wait()
+        if self.mongo:
+            self.mongo.stop(timeout_s=2)
+        if self.broker:
+            self.broker.stop()
+
+
+def run() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    env = development_environ()
+    for name, _, var, port in SERVICES:
+        if var and port_answers("127.0.0.1", int(env.get(var, str(port)))):
+            log.error("port %s for %s is taken; set %s to another port", env.get(var, port), name, var)
+            return 1
+    installation = LocalInstallation(env)
+    stopping = False
+
+    def request_stop(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGHUP, request_stop)
+    parent = os.getppid()
+    try:
+        installation.start()
+        if installation.wait_ready():
+            print("\nOptimize export/import is running:", flush=True)
+            for name, url in installation.urls().items():
+                print(f"  {name:<12} {url}   (API docs: {url}/docs)", flush=True)
+            print("\nA token for the superuser 'demo':  make token USER=demo", flush=True)
+            print("  curl -H \"Authorization: Bearer $(make -s token USER=demo)\" "
+                  f"{installation.urls()['export-svc']}/api/entities", flush=True)
+            print("Ctrl-C stops everything.\n", flush=True)
+        else:
+            log.error("not every service became ready within 60 s (exited: %s)", installation.exited())
+        # Our parent (make) may be killed without passing the signal on: stop with it.
+        while not stopping and os.getppid() == parent:
+            if installation.exited():
+                log.error("stopped unexpectedly: %s; stopping the rest", installation.exited())
+                break
+            time.sleep(0.3)
+    finally:
+        installation.stop()
+        log.info("stopped")
+    return 0
+
+
+def token(user: str, groups: list[str]) -> int:
+    env = development_environ()
+    print(issue_token(env["OPTIMIZE_AUTH_JWT_SECRET"], user, groups))
+    return 0

@@ -1,0 +1,117 @@
+"""Settings every service shares. Each service's config.py reads them through `CommonSettings.from_env`
+together with its own; nothing else reads the environment."""
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEVELOPMENT = "development"
+
+
+class ConfigurationError(RuntimeError):
+    """The service cannot start with this configuration; the message says what to set."""
+
+
+def env_list(value: str | None) -> tuple[str, ...]:
+    return tuple(item.strip() for item in (value or "").split(",") if item.strip())
+
+
+def env_bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    jwt_secret: str | None = field(default=None, repr=False)
+    jwks_url: str | None = None
+    audience: str | None = None
+    public_audience: str = "optimize-public-api"
+    api_access_token: str | None = field(default=None, repr=False)
+    superuser_ids: tuple[str, ...] = ()
+    superuser_groups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CommonSettings:
+    service: str
+    env: str
+    mongodb_uri: str
+    mongodb_embedded: bool
+    data_dir: Path
+    amqp_url: str
+    rpc_queue: str
+    events_exchange: str
+    rpc_timeout_s: float
+    catalog_db: str
+    entities_db: str
+    auth: AuthSettings
+    log_level: str = "INFO"
+
+    @property
+    def development(self) -> bool:
+        return self.env == DEVELOPMENT
+
+    @classmethod
+    def from_env(cls, service: str, environ: Mapping[str, str] | None = None) -> "CommonSettings":
+        e = os.environ if environ is None else environ
+        env = e.get("OPTIMIZE_ENV", "production")
+        auth = AuthSettings(
+            jwt_secret=e.get("OPTIMIZE_AUTH_JWT_SECRET") or None,
+            jwks_url=e.get("OPTIMIZE_AUTH_JWKS_URL") or None,
+            audience=e.get("OPTIMIZE_AUTH_AUDIENCE") or None,
+            public_audience=e.get("OPTIMIZE_AUTH_PUBLIC_AUDIENCE", "optimize-public-api"),
+            api_access_token=e.get("OPTIMIZE_API_ACCESS_TOKEN") or None,
+            superuser_ids=env_list(e.get("OPTIMIZE_AUTH_SUPERUSER_IDS")),
+            superuser_groups=env_list(e.get("OPTIMIZE_AUTH_SUPERUSER_GROUPS")),
+        )
+        if not auth.jwt_secret and not auth.jwks_url and env != DEVELOPMENT:
+            raise ConfigurationError(
+                f"{service}: no authentication configured. Set OPTIMIZE_AUTH_JWT_SECRET (HS256) or "
+                "OPTIMIZE_AUTH_JWKS_URL (RS256); only OPTIMIZE_ENV=development may start without one."
+            )
+        mongodb_uri = e.get("OPTIMIZE_MONGODB_URI")
+        if not mongodb_uri:
+            raise ConfigurationError(f"{service}: OPTIMIZE_MONGODB_URI is not set (make run sets it locally)")
+        return cls(
+            service=service,
+            env=env,
+            mongodb_uri=mongodb_uri,
+            mongodb_embedded=env_bool(e.get("OPTIMIZE_MONGODB_EMBEDDED")),
+            data_dir=Path(e.get("OPTIMIZE_DATA_DIR", ".data")),
+            amqp_url=e.get("OPTIMIZE_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F"),
+            rpc_queue=e.get("OPTIMIZE_RPC_QUEUE", "catalog.rpc"),
+            events_exchange=e.get("OPTIMIZE_EVENTS_EXCHANGE", "optimize.events"),
+            rpc_timeout_s=float(e.get("OPTIMIZE_RPC_TIMEOUT_S", "5")),
+            catalog_db=e.get("OPTIMIZE_CATALOG_DB", "optimize_catalog"),
+            entities_db=e.get("OPTIMIZE_ENTITIES_DB", "optimize_entities"),
+            auth=auth,
+            log_level=e.get("OPTIMIZE_LOG_LEVEL", "INFO"),
+        )
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    host: str
+    port: int
+    workers: int
+    threads: int
+    graceful_timeout_s: int
+
+    @property
+    def bind(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @classmethod
+    def from_env(cls, port_variable: str, default_port: int,
+                 environ: Mapping[str, str] | None = None) -> "HttpSettings":
+        e = os.environ if environ is None else environ
+        return cls(
+            host=e.get("OPTIMIZE_HTTP_HOST", "127.0.0.1"),
+            port=int(e.get(port_variable, str(default_port))),
+            workers=int(e.get("OPTIMIZE_HTTP_WORKERS", "2")),
+            threads=int(e.get("OPTIMIZE_HTTP_THREADS", "8")),
+            graceful_timeout_s=int(e.get("OPTIMIZE_GRACEFUL_TIMEOUT_S", "30")),
+        )

@@ -1,0 +1,113 @@
+"""What every service answers, whatever its domain: errors, health, readiness, identity."""
+
+import time
+
+import jwt
+import pytest
+from flask_smorest import Blueprint
+
+from optimize_runtime.http import ReadinessCheck, create_service_app, require_superuser
+from optimize_runtime.identity import issue_token
+from optimize_runtime.settings import CommonSettings, ConfigurationError
+from optimize_runtime.testing.pytest_plugin import TEST_JWT_SECRET
+
+
+def _app(environ, readiness=()):
+    settings = CommonSettings.from_env("test-svc", environ)
+    blueprint = Blueprint("probe", __name__)
+
+    @blueprint.route("/api/boom")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    @blueprint.route("/api/whoami")
+    def whoami():
+        identity = require_superuser()
+        return {"user": identity.user_id}
+
+    @blueprint.route("/api/public/whoami")
+    def public_whoami():
+        return {"user": require_superuser().user_id}
+
+    return create_service_app(settings, title="t", blueprints=[blueprint], readiness=readiness).test_client()
+
+
+def _bearer(user="demo", **kwargs):
+    return {"Authorization": f"Bearer {issue_token(TEST_JWT_SECRET, user, **kwargs)}"}
+
+
+def test_unknown_route_is_not_found_error(environ):
+    response = _app(environ).get("/nowhere")
+    assert response.status_code == 404
+    assert response.json["errorCode"] == "notFoundError"
+
+
+def test_unexpected_error_is_server_error_with_request_id_and_no_trace(environ):
+    response = _app(environ).get("/api/boom", headers=_bearer())
+    assert response.status_code == 500
+    assert response.json["errorCode"] == "serverError"
+    assert response.json["requestId"] == response.headers["X-Request-Id"]
+    assert "secret internals" not in response.get_data(as_text=True)
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_request_id_is_echoed(environ):
+    response = _app(environ).get("/healthz", headers={"X-Request-Id": "abc-123"})
+    assert response.headers["X-Request-Id"] == "abc-123"
+
+
+def test_readiness_names_what_failed(environ):
+    def down():
+        raise ConnectionError("no route")
+
+    client = _app(environ, [ReadinessCheck("mongodb", lambda: None), ReadinessCheck("catalog", down)])
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json["errorCode"] == "serviceUnavailable"
+    assert "catalog" in response.json["errorMessage"] and "mongodb" not in response.json["errorMessage"]
+    assert client.get("/healthz").status_code == 200
+
+
+def test_openapi_document_and_docs_page(environ):
+    client = _app(environ)
+    assert client.get("/openapi.json").json["info"]["title"] == "t"
+    assert client.get("/docs").status_code == 200
+
+
+@pytest.mark.parametrize("header", [
+    None,
+    "Basic abc",
+    "Bearer not-a-jwt",
+    f"Bearer {jwt.encode({'sub': 'demo', 'exp': int(time.time()) - 10}, TEST_JWT_SECRET, 'HS256')}",
+    f"Bearer {issue_token('another-secret-of-sufficient-length-0123456789', 'demo')}",
+])
+def test_missing_malformed_expired_or_foreign_token_is_unauthorized(environ, header):
+    headers = {"Authorization": header} if header else {}
+    response = _app(environ).get("/api/whoami", headers=headers)
+    assert response.status_code == 401
+    assert response.json["errorCode"] == "unauthorizedError"
+
+
+def test_superuser_by_id_or_group_and_forbidden_otherwise(environ):
+    client = _app(environ)
+    assert client.get("/api/whoami", headers=_bearer("demo")).json == {"user": "demo"}
+    assert client.get("/api/whoami", headers=_bearer("kermit", groups=["optimize-admins"])).status_code == 200
+    response = client.get("/api/whoami", headers=_bearer("kermit", groups=["others"]))
+    assert response.status_code == 403 and response.json["errorCode"] == "forbiddenError"
+
+
+def test_public_api_takes_the_static_token_or_a_public_audience_jwt_only(environ):
+    client = _app(environ)
+    static = {"Authorization": f"Bearer {environ['OPTIMIZE_API_ACCESS_TOKEN']}"}
+    assert client.get("/api/public/whoami", headers=static).json == {"user": "System User"}
+    public_jwt = {"Authorization": f"Bearer {issue_token(TEST_JWT_SECRET, 'svc', audience='optimize-public-api')}"}
+    assert client.get("/api/public/whoami", headers=public_jwt).status_code == 200
+    assert client.get("/api/public/whoami", headers=_bearer("demo")).status_code == 401
+    assert client.get("/api/public/whoami", headers={"Authorization": "Bearer wrong"}).status_code == 401
+
+
+def test_no_service_starts_without_a_secret_outside_development(environ):
+    without = {k: v for k, v in environ.items() if k != "OPTIMIZE_AUTH_JWT_SECRET"}
+    with pytest.raises(ConfigurationError, match="OPTIMIZE_AUTH_JWT_SECRET"):
+        CommonSettings.from_env("test-svc", {**without, "OPTIMIZE_ENV": "production"})
+    assert CommonSettings.from_env("test-svc", {**without, "OPTIMIZE_ENV": "development"}).development

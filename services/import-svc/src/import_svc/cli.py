@@ -1,0 +1,31 @@
+"""`import-svc serve`."""
+
+import argparse
+import logging
+import sys
+
+from import_svc.config import ImportConfig
+from optimize_runtime.settings import ConfigurationError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="import-svc")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="serve the HTTP API with gunicorn")
+    parser.parse_args(argv)
+    try:
+        config = ImportConfig.from_env()
+    except ConfigurationError as error:
+        print(f"import-svc cannot start: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=config.common.log_level)
+    from import_svc.app import create_app
+    from optimize_runtime.http.serve import serve
+
+    serve(lambda: create_app(config), bind=config.http.bind, workers=config.http.workers,
+          threads=config.http.threads, graceful_timeout=config.http.graceful_timeout_s)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
