@@ -48,10 +48,14 @@ class _ReadEntity:
 def read_export_file(data: Any) -> ExportFileReading:
     reading = ExportFileReading()
     if not isinstance(data, list):
-        reading.validation_errors.append(as_validation_error(None, (), "An export file is a JSON array of entities."))
+        reading.validation_errors.append(
+            as_validation_error(None, (), "An export file is a JSON array of entities.")
+        )
         return reading
     if not data:
-        reading.validation_errors.append(as_validation_error(None, (), "The export file contains no entities."))
+        reading.validation_errors.append(
+            as_validation_error(None, (), "The export file contains no entities.")
+        )
         return reading
 
     read = [_read_entity(position, entity, reading) for position, entity in enumerate(data)]
@@ -75,7 +79,9 @@ def _read_entity(position: int, entity: Any, reading: ExportFileReading) -> _Rea
     if not isinstance(entity, dict):
         return _ReadEntity(position, None, None, problems=[(at, "An entity must be a JSON object.")])
     entity_type = entity.get("exportEntityType")
-    read = _ReadEntity(position, entity_id_of(entity), entity_type if entity_type in CURRENT_VERSIONS else None)
+    read = _ReadEntity(
+        position, entity_id_of(entity), entity_type if entity_type in CURRENT_VERSIONS else None
+    )
 
     read.problems, too_deep = structure_problems(entity, at)
     if too_deep:

@@ -83,7 +83,11 @@ class TileSchema(_OpenSchema):
                 or not isinstance(configuration["text"], dict | None)
             ):
                 raise ValidationError(
-                    {"configuration": {"text": ["A text tile needs its rich-text state (an object or null)."]}}
+                    {
+                        "configuration": {
+                            "text": ["A text tile needs its rich-text state (an object or null)."]
+                        }
+                    }
                 )
 
 

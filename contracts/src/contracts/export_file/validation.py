@@ -48,7 +48,9 @@ def current_content_problems(entity: dict, at: Location = ()) -> list[Problem]:
     expected = CURRENT_VERSIONS.get(entity.get("exportEntityType"))
     version = entity.get("sourceIndexVersion")
     if expected is not None and type(version) is int and version != expected:
-        problems.append(((*at, "sourceIndexVersion"), f"Is {version}, expected the current version {expected}."))
+        problems.append(
+            ((*at, "sourceIndexVersion"), f"Is {version}, expected the current version {expected}.")
+        )
     return problems
 
 

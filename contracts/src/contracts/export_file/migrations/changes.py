@@ -65,7 +65,9 @@ def single_measure_to_lists(data: dict) -> None:
     if configuration is not None:
         if "aggregationType" in configuration:
             aggregation = configuration.pop("aggregationType")
-            configuration.setdefault("aggregationTypes", [aggregation] if aggregation is not None else ["avg"])
+            configuration.setdefault(
+                "aggregationTypes", [aggregation] if aggregation is not None else ["avg"]
+            )
         if "userTaskDurationTime" in configuration:
             duration_time = configuration.pop("userTaskDurationTime")
             configuration.setdefault(

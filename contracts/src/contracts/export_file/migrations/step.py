@@ -1,4 +1,4 @@
-"""What makes a change to an entity an upgrade step: it never touches its input and ends at the next version."""
+"""An upgrade step: a change made to a copy of an entity, ending at the next version."""
 
 import copy
 import functools
