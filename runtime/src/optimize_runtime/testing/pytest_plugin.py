@@ -85,3 +85,13 @@ def service_environ(servers: TestServers, names: IsolatedNames, **overrides: str
 @pytest.fixture
 def environ(servers: TestServers, names: IsolatedNames) -> dict[str, str]:
     return service_environ(servers, names)
+
+
+@pytest.fixture
+def installation(servers: TestServers, names: IsolatedNames):
+    """The three services and a running catalog RPC worker, with this test's own names."""
+    from optimize_runtime.testing.installation import start_installation
+
+    running = start_installation(servers, names)
+    yield running
+    running.close()

@@ -1,0 +1,89 @@
+"""One Optimize installation under test: the three services' apps and a catalog RPC worker, on the
+shared servers but with their own database, queue and exchange names. A cross-service test makes two.
+
+Test-only wiring: the services never import each other; this module imports them by name, lazily."""
+
+import importlib
+import threading
+from dataclasses import dataclass, field
+
+from optimize_runtime.identity import issue_token
+from optimize_runtime.testing.pytest_plugin import TEST_JWT_SECRET, IsolatedNames, service_environ
+from optimize_runtime.testing.servers import TestServers
+
+
+@dataclass
+class Installation:
+    names: IsolatedNames
+    environ: dict[str, str]
+    apps: dict = field(default_factory=dict)
+    _worker: object = None
+    _worker_thread: threading.Thread | None = None
+
+    def app(self, service: str):
+        """The Flask app of 'catalog', 'export' or 'import', made on first use."""
+        if service not in self.apps:
+            module = importlib.import_module(f"{service}_svc.app")
+            config_module = importlib.import_module(f"{service}_svc.config")
+            config_class = {"catalog": "CatalogConfig", "export": "ExportConfig", "import": "ImportConfig"}[service]
+            config = getattr(config_module, config_class).from_env(self.environ)
+            self.apps[service] = module.create_app(config)
+        return self.apps[service]
+
+    @property
+    def catalog(self):
+        return self.app("catalog").test_client()
+
+    @property
+    def export(self):
+        return self.app("export").test_client()
+
+    @property
+    def imports(self):
+        return self.app("import").test_client()
+
+    def headers(self, user: str = "demo", groups: list[str] | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {issue_token(TEST_JWT_SECRET, user, groups)}"}
+
+    def public_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.environ['OPTIMIZE_API_ACCESS_TOKEN']}"}
+
+    def start_catalog_worker(self) -> None:
+        from catalog_svc.bootstrap import wire
+        from catalog_svc.config import CatalogConfig
+        from catalog_svc.rpc_worker import rpc_handlers
+        from optimize_runtime.messaging import RpcServer
+
+        config = CatalogConfig.from_env(self.environ)
+        self._worker = RpcServer(config.common.amqp_url, config.common.rpc_queue,
+                                 rpc_handlers(wire(config)), prefetch=config.rpc_prefetch)
+        ready = threading.Event()
+        self._worker_thread = threading.Thread(target=self._worker.serve_forever, kwargs={"ready": ready},
+                                               name=f"catalog-worker-{self.names.prefix}", daemon=True)
+        self._worker_thread.start()
+        if not ready.wait(15):
+            raise RuntimeError("the catalog RPC worker did not start consuming within 15 s")
+
+    def stop_catalog_worker(self) -> None:
+        if self._worker_thread is not None:
+            self._worker.stop()
+            self._worker_thread.join(timeout=10)
+            self._worker_thread = None
+
+    def close(self) -> None:
+        self.stop_catalog_worker()
+        for app in self.apps.values():
+            for wiring in app.extensions.values():
+                for attribute in ("catalog", "events"):
+                    client = getattr(wiring, attribute, None)
+                    if hasattr(client, "close"):
+                        client.close()
+                mongo = getattr(wiring, "mongo", None)
+                if mongo is not None:
+                    mongo.close()
+
+
+def start_installation(servers: TestServers, names: IsolatedNames, **environ_overrides: str) -> Installation:
+    installation = Installation(names, service_environ(servers, names, **environ_overrides))
+    installation.start_catalog_worker()
+    return installation
