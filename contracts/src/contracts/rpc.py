@@ -70,7 +70,9 @@ class RpcMethod:
 RPC_METHODS: dict[str, RpcMethod] = {}
 
 
-def register_rpc_method(name: str, params_schema: type[Schema] | Schema, result_schema: type[Schema] | Schema) -> RpcMethod:
+def register_rpc_method(
+    name: str, params_schema: type[Schema] | Schema, result_schema: type[Schema] | Schema
+) -> RpcMethod:
     """Add a method to the contract; the module that defines its schemas calls this at import."""
     method = RpcMethod(_instance(params_schema), _instance(result_schema))
     known = RPC_METHODS.get(name)
@@ -86,7 +88,9 @@ def _instance(schema: type[Schema] | Schema) -> Schema:
 
 def _schema_names(method: RpcMethod) -> tuple[str, str]:
     # Compared by qualified name so that importing a contracts module twice re-registers harmlessly.
-    return tuple(f"{type(s).__module__}.{type(s).__qualname__}" for s in (method.params_schema, method.result_schema))
+    return tuple(
+        f"{type(s).__module__}.{type(s).__qualname__}" for s in (method.params_schema, method.result_schema)
+    )
 
 
 def rpc_method(name: str) -> RpcMethod:
@@ -142,14 +146,22 @@ def decode_request(body: bytes | str) -> tuple[str, dict[str, Any]]:
 
 def encode_result(method: str, result: dict[str, Any]) -> bytes:
     """The reply body for a handler's result; raises RpcError when the result breaks the contract."""
-    errors = rpc_method(method).result_schema.validate(result) if isinstance(result, dict) else {"_schema": ["not a dict"]}
+    errors = (
+        rpc_method(method).result_schema.validate(result)
+        if isinstance(result, dict)
+        else {"_schema": ["not a dict"]}
+    )
     if errors:
         raise _invalid(f"result of {method!r}", errors)
-    return json.dumps({"contractVersion": CONTRACT_VERSION, "ok": True, "result": result, "error": None}).encode()
+    return json.dumps(
+        {"contractVersion": CONTRACT_VERSION, "ok": True, "result": result, "error": None}
+    ).encode()
 
 
 def encode_error(error: RpcError) -> bytes:
-    return json.dumps({"contractVersion": CONTRACT_VERSION, "ok": False, "result": None, "error": error.to_dict()}).encode()
+    return json.dumps(
+        {"contractVersion": CONTRACT_VERSION, "ok": False, "result": None, "error": error.to_dict()}
+    ).encode()
 
 
 def decode_reply(method: str, body: bytes | str) -> dict[str, Any]:

@@ -21,7 +21,7 @@ HEARTBEAT_S = 30
 BLOCKED_CONNECTION_TIMEOUT_S = 30
 
 # Errors after which a connection or its channel is no longer usable: drop it and open a fresh one.
-CONNECTION_BROKEN_ERRORS = (AMQPConnectionError, AMQPChannelError, ConnectionError, OSError)
+CONNECTION_BROKEN_ERRORS = (AMQPConnectionError, AMQPChannelError, OSError)
 
 
 def connection_parameters(
@@ -41,7 +41,7 @@ def connection_parameters(
     return parameters
 
 
-@dataclass
+@dataclass(eq=False)
 class ThreadConnection:
     """A connection and its one channel, owned by the thread that opened it."""
 

@@ -1,0 +1,79 @@
+"""Publishing events on the durable topic exchange, with publisher confirms."""
+
+import json
+import logging
+from typing import Any
+
+import pika
+from contracts.events import EVENTS_EXCHANGE, EventSchema
+from marshmallow import ValidationError
+from pika.exceptions import NackError, UnroutableError
+
+from optimize_runtime.messaging.connection import (
+    CONNECTION_BROKEN_ERRORS,
+    ConnectionPerThread,
+    ThreadConnection,
+    connection_parameters,
+)
+from optimize_runtime.messaging.errors import EventPublishFailed
+
+log = logging.getLogger(__name__)
+
+
+class EventPublisher:
+    """Publishes events routed by their type. Safe to share between threads: each thread gets its own
+    connection, opened on its first publish."""
+
+    def __init__(self, amqp_url: str, exchange: str = EVENTS_EXCHANGE, connection_name: str | None = None):
+        self.exchange = exchange
+        self._parameters = connection_parameters(amqp_url, connection_name)
+        self._connections: ConnectionPerThread[ThreadConnection] = ConnectionPerThread(self._open)
+
+    def _open(self) -> ThreadConnection:
+        connection = pika.BlockingConnection(self._parameters)
+        try:
+            channel = connection.channel()
+            channel.confirm_delivery()
+            channel.exchange_declare(self.exchange, exchange_type="topic", durable=True)
+            return ThreadConnection(connection, channel)
+        except BaseException:
+            connection.close()
+            raise
+
+    def publish(self, event: dict[str, Any]) -> None:
+        """Returns once the broker has confirmed the event; raises marshmallow's ValidationError for an
+        event that breaks the contract and EventPublishFailed when the broker does not take it."""
+        errors = EventSchema().validate(event)
+        if errors:
+            raise ValidationError(errors)
+        body = json.dumps(event).encode()
+        properties = pika.BasicProperties(
+            content_type="application/json",
+            delivery_mode=pika.DeliveryMode.Persistent,
+            message_id=event["eventId"],
+            type=event["type"],
+        )
+        for attempt in (1, 2):
+            try:
+                publishing = self._connections.get()
+                publishing.connection.process_data_events(
+                    time_limit=0
+                )  # surfaces a connection closed meanwhile
+                publishing.channel.basic_publish(self.exchange, event["type"], body, properties)
+                return
+            except (NackError, UnroutableError) as error:
+                raise EventPublishFailed(
+                    f"the broker did not take event {event['eventId']}: {error!r}"
+                ) from error
+            except CONNECTION_BROKEN_ERRORS as error:
+                self._connections.drop()
+                if attempt == 2:
+                    raise EventPublishFailed(
+                        f"cannot reach the broker to publish {event['eventId']}: {error!r}"
+                    ) from error
+                log.info(
+                    "AMQP connection broken (%r); publishing %s again on a fresh one", error, event["eventId"]
+                )
+
+    def close(self) -> None:
+        self._connections.close_all()

@@ -1,0 +1,148 @@
+"""The calling side of RPC over RabbitMQ: direct reply-to, a correlation id per call, a real deadline, and
+mandatory publishing with confirms so that a queue nobody serves fails at once."""
+
+import logging
+import math
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import pika
+from contracts.rpc import decode_reply, encode_request
+from pika.exceptions import NackError, UnroutableError
+
+from optimize_runtime.messaging.connection import (
+    CONNECTION_BROKEN_ERRORS,
+    ConnectionPerThread,
+    ThreadConnection,
+    connection_parameters,
+)
+from optimize_runtime.messaging.errors import RemoteError, RpcTimeout, RpcUnavailable
+
+log = logging.getLogger(__name__)
+
+DIRECT_REPLY_TO = "amq.rabbitmq.reply-to"
+# Header with the call's deadline in milliseconds since the epoch (AMQP tables have no floats in pika),
+# so that a worker can drop a request nobody awaits any more.
+DEADLINE_HEADER = "deadline"
+
+
+@dataclass(eq=False)
+class CallerConnection(ThreadConnection):
+    """A thread's connection, consuming its direct reply-to pseudo-queue, and the one call it waits for."""
+
+    awaited_id: str | None = None
+    reply: bytes | None = None
+
+    def on_reply(self, _channel: Any, _method: Any, properties: pika.BasicProperties, body: bytes) -> None:
+        if self.awaited_id is None or properties.correlation_id != self.awaited_id:
+            # A reply to a call that timed out already, or not ours at all.
+            log.warning("dropping an RPC reply with unknown correlation id %r", properties.correlation_id)
+            return
+        self.reply = body
+
+    def await_call(self, correlation_id: str | None) -> None:
+        self.awaited_id = correlation_id
+        self.reply = None
+
+
+class RpcClient:
+    """Calls methods of the RPC server consuming `queue`. Safe to share between threads: each thread
+    gets its own connection, opened on its first call."""
+
+    def __init__(self, amqp_url: str, queue: str, timeout_s: float = 5.0, connection_name: str | None = None):
+        self.queue = queue
+        self.timeout_s = timeout_s
+        self._parameters = connection_parameters(amqp_url, connection_name, connect_timeout_s=timeout_s)
+        self._connections: ConnectionPerThread[CallerConnection] = ConnectionPerThread(self._open)
+
+    def _open(self) -> CallerConnection:
+        connection = pika.BlockingConnection(self._parameters)
+        try:
+            channel = connection.channel()
+            channel.confirm_delivery()
+            caller = CallerConnection(connection, channel)
+            # Consume the reply pseudo-queue before the first publish: RabbitMQ requires it.
+            channel.basic_consume(DIRECT_REPLY_TO, caller.on_reply, auto_ack=True)
+            return caller
+        except BaseException:
+            connection.close()
+            raise
+
+    def call(
+        self,
+        method: str,
+        params: dict[str, Any],
+        *,
+        timeout_s: float | None = None,
+        headers: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The result of `method`. Raises RpcError when the call breaks the contract, RemoteError when the
+        server answers with an error, RpcUnavailable when the request cannot be delivered, RpcTimeout when
+        no reply comes in time."""
+        timeout_s = self.timeout_s if timeout_s is None else timeout_s
+        body = encode_request(method, params)
+        correlation_id = str(uuid.uuid4())
+        deadline = time.monotonic() + timeout_s
+        properties = pika.BasicProperties(
+            content_type="application/json",
+            correlation_id=correlation_id,
+            reply_to=DIRECT_REPLY_TO,
+            # The broker discards the request once nobody can be waiting for it any more.
+            expiration=str(max(1, math.ceil(timeout_s * 1000))),
+            headers={**(headers or {}), DEADLINE_HEADER: round((time.time() + timeout_s) * 1000)},
+        )
+        caller = self._publish(method, body, properties, deadline)
+        reply = decode_reply(method, self._await_reply(caller, method, deadline))
+        if not reply["ok"]:
+            error = reply["error"]
+            raise RemoteError(error["code"], error["message"], error["details"])
+        return reply["result"]
+
+    def _publish(
+        self, method: str, body: bytes, properties: pika.BasicProperties, deadline: float
+    ) -> CallerConnection:
+        for attempt in (1, 2):
+            try:
+                caller = self._connections.get()
+                # Reads what arrived since the last call: a close by the broker surfaces here, before
+                # publishing, and late replies are dropped before a new call is awaited.
+                caller.connection.process_data_events(time_limit=0)
+                caller.await_call(properties.correlation_id)
+                caller.channel.basic_publish("", self.queue, body, properties, mandatory=True)
+                return caller
+            except UnroutableError:
+                raise RpcUnavailable(
+                    f"no RPC server consumes queue {self.queue!r} (calling {method!r})"
+                ) from None
+            except NackError:
+                raise RpcUnavailable(
+                    f"the broker refused the request to {self.queue!r} (calling {method!r})"
+                ) from None
+            except CONNECTION_BROKEN_ERRORS as error:
+                self._connections.drop()
+                if attempt == 2 or time.monotonic() >= deadline:
+                    raise RpcUnavailable(f"cannot reach the broker to call {method!r}: {error!r}") from error
+                log.info("AMQP connection broken (%r); calling %r again on a fresh one", error, method)
+        raise AssertionError("unreachable")
+
+    def _await_reply(self, caller: CallerConnection, method: str, deadline: float) -> bytes:
+        try:
+            while caller.reply is None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise RpcTimeout(f"no reply to {method!r} from {self.queue!r} within the deadline")
+                caller.connection.process_data_events(time_limit=remaining)
+            return caller.reply
+        except CONNECTION_BROKEN_ERRORS as error:
+            # The reply pseudo-queue died with the connection: the answer, if any, is lost.
+            self._connections.drop()
+            raise RpcUnavailable(
+                f"connection lost while waiting for the reply to {method!r}: {error!r}"
+            ) from error
+        finally:
+            caller.await_call(None)
+
+    def close(self) -> None:
+        self._connections.close_all()
