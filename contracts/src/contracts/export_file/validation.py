@@ -56,7 +56,7 @@ def current_content_problems(entity: dict, at: Location = ()) -> list[Problem]:
 
 def entity_id_of(entity: Any) -> str | None:
     entity_id = entity.get("id") if isinstance(entity, dict) else None
-    return entity_id if isinstance(entity_id, str) else None
+    return entity_id if isinstance(entity_id, str) and entity_id else None
 
 
 def as_validation_error(entity_id: str | None, location: Location, message: str) -> dict:
