@@ -27,4 +27,5 @@ def serve(app_factory: Callable, *, bind: str, workers: int = 1, threads: int = 
         "bind": bind, "workers": workers, "threads": threads, "worker_class": "gthread",
         "graceful_timeout": graceful_timeout, "timeout": timeout, "accesslog": None,
         "preload_app": False,
+        "control_socket_disable": True,  # several services share one machine; nothing uses it
     }).run()
