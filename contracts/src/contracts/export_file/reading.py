@@ -14,7 +14,7 @@ from contracts.export_file.validation import (
     envelope_problems,
     structure_problems,
 )
-from contracts.export_file.versions import CURRENT_VERSIONS, INDEX_NAMES
+from contracts.export_file.versions import CURRENT_VERSIONS, INDEX_NAMES, entity_type_of
 
 
 @dataclass
@@ -78,10 +78,7 @@ def _read_entity(position: int, entity: Any, reading: ExportFileReading) -> _Rea
     at: Location = (position,)
     if not isinstance(entity, dict):
         return _ReadEntity(position, None, None, problems=[(at, "An entity must be a JSON object.")])
-    entity_type = entity.get("exportEntityType")
-    read = _ReadEntity(
-        position, entity_id_of(entity), entity_type if entity_type in CURRENT_VERSIONS else None
-    )
+    read = _ReadEntity(position, entity_id_of(entity), entity_type_of(entity))
 
     read.problems, too_deep = structure_problems(entity, at)
     if too_deep:

@@ -4,6 +4,7 @@ from collections.abc import Iterable
 
 from contracts.export_file.migrations.changes import list_at, object_at
 from contracts.export_file.structure import Location
+from contracts.export_file.versions import entity_type_of
 
 _DEFINITION_TYPES = {"single_process_report": "process", "single_decision_report": "decision"}
 
@@ -36,7 +37,7 @@ def definitions_of(entities: Iterable[dict]) -> list[dict]:
     """The definitions single reports read, merged per (type, key), in the order first met."""
     merged: dict[tuple[str, str], dict] = {}
     for entity in entities:
-        definition_type = _DEFINITION_TYPES.get(entity.get("exportEntityType"))
+        definition_type = _DEFINITION_TYPES.get(entity_type_of(entity))
         if definition_type is None:
             continue
         for definition in list_at(object_at(entity, "data"), "definitions") or []:

@@ -33,8 +33,12 @@ def too_deep_at(value: Any, at: Location = ()) -> Location | None:
     return None
 
 
+def _safe_key(key: object) -> bool:
+    return isinstance(key, str) and not key.startswith("$") and "\x00" not in key
+
+
 def unsafe_keys(value: Any, at: Location = ()) -> list[Location]:
-    """Object keys that MongoDB would treat as operators or truncate: `$...` and keys with NUL.
+    """Object keys that MongoDB would treat as operators or truncate (`$...`, NUL), or that are no strings.
 
     Only call on a value that `too_deep_at` accepted.
     """
@@ -43,7 +47,7 @@ def unsafe_keys(value: Any, at: Location = ()) -> list[Location]:
     while stack:
         node, location = stack.pop()
         if isinstance(node, dict):
-            found.extend((*location, key) for key in node if key.startswith("$") or "\x00" in key)
+            found.extend((*location, str(key)) for key in node if not _safe_key(key))
         # Reversed, so that keys come out in document order.
         stack.extend(((child, (*location, key)) for key, child in reversed(_children(node))))
     return found

@@ -3,7 +3,7 @@
 import copy
 
 from contracts.export_file.migrations import MIGRATIONS
-from contracts.export_file.versions import CURRENT_VERSIONS, OLDEST_VERSIONS
+from contracts.export_file.versions import CURRENT_VERSIONS, OLDEST_VERSIONS, entity_type_of
 
 
 class VersionNotUpgradable(ValueError):
@@ -16,9 +16,9 @@ def upgradable(entity_type: str, version: int) -> bool:
 
 def upgrade_entity(entity: dict) -> tuple[dict, int | None]:
     """A copy of the entity at the current version, and the version it had if it was older."""
-    entity_type = entity.get("exportEntityType")
+    entity_type = entity_type_of(entity)
     version = entity.get("sourceIndexVersion")
-    if entity_type not in CURRENT_VERSIONS or type(version) is not int:
+    if entity_type is None or type(version) is not int:
         raise VersionNotUpgradable(f"Cannot upgrade a {entity_type!r} entity at version {version!r}.")
     if not upgradable(entity_type, version):
         raise VersionNotUpgradable(

@@ -6,7 +6,7 @@ from typing import Any
 from contracts.export_file.json_path import json_path
 from contracts.export_file.schemas import CURRENT_SCHEMAS, EntityEnvelopeSchema
 from contracts.export_file.structure import Location, too_deep_at, unsafe_keys
-from contracts.export_file.versions import CURRENT_VERSIONS, MAX_NESTING_DEPTH
+from contracts.export_file.versions import CURRENT_VERSIONS, MAX_NESTING_DEPTH, entity_type_of
 
 Problem = tuple[Location, str]
 
@@ -28,7 +28,7 @@ def structure_problems(entity: Any, at: Location = ()) -> tuple[list[Problem], b
     if too_deep is not None:
         return [(too_deep, f"Nested deeper than {MAX_NESTING_DEPTH} levels.")], True
     problems = [
-        (location, "Keys must not start with '$' or contain a NUL character.")
+        (location, "Keys must be strings that neither start with '$' nor contain a NUL character.")
         for location in unsafe_keys(entity, at)
     ]
     return problems, False
@@ -43,9 +43,10 @@ def envelope_problems(entity: dict, at: Location = ()) -> list[Problem]:
 
 def current_content_problems(entity: dict, at: Location = ()) -> list[Problem]:
     """What is wrong with an entity that should be at the current version of its type."""
-    schema = CURRENT_SCHEMAS.get(entity.get("exportEntityType"), EntityEnvelopeSchema)
+    entity_type = entity_type_of(entity)
+    schema = CURRENT_SCHEMAS.get(entity_type, EntityEnvelopeSchema)
     problems = [((*at, *location), message) for location, message in _flattened(schema().validate(entity))]
-    expected = CURRENT_VERSIONS.get(entity.get("exportEntityType"))
+    expected = CURRENT_VERSIONS.get(entity_type)
     version = entity.get("sourceIndexVersion")
     if expected is not None and type(version) is int and version != expected:
         problems.append(

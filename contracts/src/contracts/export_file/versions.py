@@ -31,3 +31,9 @@ SINGLE_REPORT_TYPES = ("single_process_report", "single_decision_report")
 
 # Deeper than any real Optimize entity, shallow enough to walk and copy safely.
 MAX_NESTING_DEPTH = 64
+
+
+def entity_type_of(entity: dict) -> str | None:
+    """The entity's `exportEntityType` if it is one we know, else None (whatever the file holds there)."""
+    entity_type = entity.get("exportEntityType")
+    return entity_type if isinstance(entity_type, str) and entity_type in ENTITY_TYPES else None

@@ -39,8 +39,9 @@ def describe_when_absent(entity: dict) -> None:
 
 def rename_date_filters(filters: list | None) -> None:
     for date_filter in filters or []:
-        if isinstance(date_filter, dict) and date_filter.get("type") in _DATE_FILTER_RENAMES:
-            date_filter["type"] = _DATE_FILTER_RENAMES[date_filter["type"]]
+        filter_type = date_filter.get("type") if isinstance(date_filter, dict) else None
+        if isinstance(filter_type, str) and filter_type in _DATE_FILTER_RENAMES:
+            date_filter["type"] = _DATE_FILTER_RENAMES[filter_type]
 
 
 def flow_node_execution_state_to_view_filter(data: dict) -> None:
@@ -50,7 +51,7 @@ def flow_node_execution_state_to_view_filter(data: dict) -> None:
         return
     state = configuration.pop("flowNodeExecutionState")
     view_entity = (object_at(data, "view") or {}).get("entity")
-    filter_type = _FLOW_NODE_EXECUTION_STATE_FILTERS.get(state)
+    filter_type = _FLOW_NODE_EXECUTION_STATE_FILTERS.get(state) if isinstance(state, str) else None
     # As in Optimize's own upgrade: only flow-node and user-task views knew this setting.
     if filter_type is None or view_entity not in ("flowNode", "userTask"):
         return
