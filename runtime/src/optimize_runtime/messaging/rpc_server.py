@@ -144,6 +144,11 @@ class RpcServer:
     def _on_request(
         self, channel: BlockingChannel, deliver: Basic.Deliver, properties: pika.BasicProperties, body: bytes
     ) -> None:
+        if self._stopping.is_set():
+            # Prefetched but not started when stop() came: give it back for another worker.
+            self._cancel()
+            channel.basic_nack(deliver.delivery_tag, requeue=True)
+            return
         headers = dict(properties.headers or {})
         context = RpcContext(properties.correlation_id, headers, properties.reply_to)
         if context.deadline is not None and time.time() > context.deadline:
