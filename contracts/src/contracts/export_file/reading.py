@@ -42,6 +42,7 @@ class _ReadEntity:
     entity_type: str | None
     upgraded: dict | None = None
     original_version: int | None = None
+    mismatch: dict | None = None
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -58,11 +59,13 @@ def read_export_file(data: Any) -> ExportFileReading:
         )
         return reading
 
-    read = [_read_entity(position, entity, reading) for position, entity in enumerate(data)]
+    read = [_read_entity(position, entity) for position, entity in enumerate(data)]
     _check_ids_are_unique(read)
     _check_referenced_reports_are_in_file(read)
 
     for entity in read:
+        if entity.mismatch is not None and entity.mismatch not in reading.mismatching_indices:
+            reading.mismatching_indices.append(entity.mismatch)
         reading.validation_errors.extend(
             as_validation_error(entity.entity_id, location, message)
             for location, message in dict.fromkeys(entity.problems)
@@ -74,7 +77,7 @@ def read_export_file(data: Any) -> ExportFileReading:
     return reading
 
 
-def _read_entity(position: int, entity: Any, reading: ExportFileReading) -> _ReadEntity:
+def _read_entity(position: int, entity: Any) -> _ReadEntity:
     at: Location = (position,)
     if not isinstance(entity, dict):
         return _ReadEntity(position, None, None, problems=[(at, "An entity must be a JSON object.")])
@@ -89,7 +92,11 @@ def _read_entity(position: int, entity: Any, reading: ExportFileReading) -> _Rea
     if read.entity_type is None or type(version) is not int:
         return read
     if not upgradable(read.entity_type, version):
-        _add_mismatch(reading, read.entity_type, version)
+        read.mismatch = {
+            "indexName": INDEX_NAMES[read.entity_type],
+            "sourceIndexVersion": version,
+            "targetIndexVersion": CURRENT_VERSIONS[read.entity_type],
+        }
         return read
 
     read.upgraded, read.original_version = upgrade_entity(entity)
@@ -98,16 +105,6 @@ def _read_entity(position: int, entity: Any, reading: ExportFileReading) -> _Rea
         for location, message in current_content_problems(read.upgraded, at)
     ]
     return read
-
-
-def _add_mismatch(reading: ExportFileReading, entity_type: str, version: int) -> None:
-    mismatch = {
-        "indexName": INDEX_NAMES[entity_type],
-        "sourceIndexVersion": version,
-        "targetIndexVersion": CURRENT_VERSIONS[entity_type],
-    }
-    if mismatch not in reading.mismatching_indices:
-        reading.mismatching_indices.append(mismatch)
 
 
 def _as_in_file(location: Location, read: _ReadEntity) -> Location:
