@@ -1,0 +1,131 @@
+"""The stored entity: one MongoDB document per report or dashboard, in the entity store.
+
+import-svc writes these documents, export-svc reads them; both convert through this module only.
+A document carries what the entity list needs (names, owner, collection, times, types) beside the
+entity's own content, which is kept exactly as the export file has it at the current version:
+a report's `data`, a dashboard's tiles, filters and flags.
+
+    {_id, id, entityType, exportEntityType, reportType, combined, name, description, collectionId,
+     owner, lastModifier, created, lastModified, schemaVersion, importId, <content>}
+
+Pure functions, no database access.
+"""
+
+import copy
+from datetime import UTC, datetime
+from typing import Any
+
+from contracts.export_file import CURRENT_VERSIONS, ENTITY_TYPES
+
+REPORT = "report"
+DASHBOARD = "dashboard"
+ENTITY_KINDS = (REPORT, DASHBOARD)
+
+# MongoDB collection of each entityType.
+COLLECTIONS = {REPORT: "reports", DASHBOARD: "dashboards"}
+
+ENTITY_TYPE_OF = {
+    "single_process_report": REPORT,
+    "single_decision_report": REPORT,
+    "combined_report": REPORT,
+    "dashboard": DASHBOARD,
+}
+
+# As Optimize lists them: a combined report is a process report with `combined: true`.
+REPORT_TYPE_OF = {
+    "single_process_report": "process",
+    "single_decision_report": "decision",
+    "combined_report": "process",
+    "dashboard": None,
+}
+
+# What a dashboard carries beside the common fields: these two always (empty by default), ...
+DASHBOARD_CONTENT_DEFAULTS: dict[str, Any] = {"tiles": [], "availableFilters": []}
+# ... these when the entity has them (Optimize's exports differ between releases; we keep what came).
+DASHBOARD_OPTIONAL_FIELDS = ("refreshRateSeconds", "managementDashboard", "instantPreviewDashboard")
+
+# The fields of the entity list; everything else in a document is content.
+SUMMARY_FIELDS = (
+    "id", "entityType", "exportEntityType", "reportType", "combined", "name", "description",
+    "collectionId", "owner", "lastModifier", "created", "lastModified", "schemaVersion", "importId",
+)
+
+
+def content_fields(export_entity_type: str) -> tuple[str, ...]:
+    if ENTITY_TYPE_OF[export_entity_type] == DASHBOARD:
+        return (*DASHBOARD_CONTENT_DEFAULTS, *DASHBOARD_OPTIONAL_FIELDS)
+    return ("data",)
+
+
+def _copy_content(source: dict, target: dict) -> None:
+    if source["exportEntityType"] != "dashboard":
+        target["data"] = copy.deepcopy(source["data"])
+        return
+    for field, default in DASHBOARD_CONTENT_DEFAULTS.items():
+        target[field] = copy.deepcopy(source.get(field, default))
+    for field in DASHBOARD_OPTIONAL_FIELDS:
+        if field in source:
+            target[field] = copy.deepcopy(source[field])
+
+
+def collection_of(document_or_type: dict | str) -> str:
+    """The MongoDB collection of a document, an entityType or an exportEntityType."""
+    if isinstance(document_or_type, dict):
+        return COLLECTIONS[document_or_type["entityType"]]
+    return COLLECTIONS[ENTITY_TYPE_OF.get(document_or_type, document_or_type)]
+
+
+def stored_time(moment: datetime) -> datetime:
+    """A UTC time as MongoDB keeps it (milliseconds), so that a document reads back equal."""
+    moment = moment.astimezone(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def stored_entity_from_export(entity: dict, *, entity_id: str, owner: str, collection_id: str | None,
+                              now: datetime, import_id: str | None = None) -> dict:
+    """The document of an export entity at its current version (validate it first with
+    `contracts.export_file.validate_current_entity`). The entity's own id and collectionId are
+    replaced by `entity_id` and `collection_id`; its content is copied, not shared."""
+    export_type = entity["exportEntityType"]
+    if export_type not in ENTITY_TYPES:
+        raise ValueError(f"unknown exportEntityType {export_type!r}")
+    if entity.get("sourceIndexVersion") != CURRENT_VERSIONS[export_type]:
+        raise ValueError(
+            f"{export_type} {entity.get('id')!r} is at version {entity.get('sourceIndexVersion')!r}, "
+            f"not the current {CURRENT_VERSIONS[export_type]}: upgrade it first"
+        )
+    created = stored_time(now)
+    document = {
+        "_id": entity_id,
+        "id": entity_id,
+        "entityType": ENTITY_TYPE_OF[export_type],
+        "exportEntityType": export_type,
+        "reportType": REPORT_TYPE_OF[export_type],
+        "combined": export_type == "combined_report",
+        "name": entity["name"],
+        "description": entity.get("description"),
+        "collectionId": collection_id,
+        "owner": owner,
+        "lastModifier": owner,
+        "created": created,
+        "lastModified": created,
+        "schemaVersion": CURRENT_VERSIONS[export_type],
+        "importId": import_id,
+    }
+    _copy_content(entity, document)
+    return document
+
+
+def export_entity_from_stored(document: dict) -> dict:
+    """The export entity of a document, at the current version, fields in Optimize's order."""
+    export_type = document["exportEntityType"]
+    entity = {
+        "id": document["id"],
+        "exportEntityType": export_type,
+        "name": document["name"],
+        "description": document.get("description"),
+        "sourceIndexVersion": CURRENT_VERSIONS[export_type],
+        "collectionId": document.get("collectionId"),
+    }
+    _copy_content(document, entity)
+    return entity

@@ -1,0 +1,156 @@
+"""The entity store against a real MongoDB-protocol server: all-or-nothing inserts, a constant number of
+commands, and documents that read back exactly as written."""
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from contracts.entities import export_entity_from_stored, stored_entity_from_export
+from contracts.export_file import read_export_file
+from import_svc.adapters.entity_store import EntityStore
+from optimize_runtime.store.write_gate import write_gate_for
+from pymongo import MongoClient, monitoring
+
+OPTIMIZE_FILE = Path(__file__).parents[5] / "shared/fixtures/optimize/carbon-reductor-dashboard.json"
+NOW = datetime(2024, 5, 17, 9, 30, 12, 345678, tzinfo=UTC)
+
+
+class CommandCounter(monitoring.CommandListener):
+    def __init__(self) -> None:
+        self.commands: list[str] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        self.commands.append(event.command_name)
+
+    def succeeded(self, event) -> None:
+        pass
+
+    def failed(self, event) -> None:
+        pass
+
+    def writes(self) -> list[str]:
+        return [name for name in self.commands if name in ("insert", "update", "delete", "findAndModify")]
+
+
+@pytest.fixture
+def counter() -> CommandCounter:
+    return CommandCounter()
+
+
+@pytest.fixture
+def store(servers, names, counter):
+    client = MongoClient(servers.mongodb_uri, tz_aware=True, event_listeners=[counter])
+    store = EntityStore(client[names.entities_db], write_gate_for(servers.mongodb_embedded, servers.data_dir))
+    store.ensure_indexes()
+    yield store
+    client.drop_database(names.entities_db)
+    client.close()
+
+
+def process_report(report_id: str, **overrides) -> dict:
+    return {
+        "id": report_id, "exportEntityType": "single_process_report", "name": f"Report {report_id}",
+        "description": None, "sourceIndexVersion": 11, "collectionId": None,
+        "data": {"definitions": [{"key": "invoice", "versions": ["all"], "tenantIds": [None]}],
+                 "view": {"entity": "processInstance", "properties": ["frequency"]}},
+        **overrides,
+    }
+
+
+def dashboard(dashboard_id: str, report_ids: list[str]) -> dict:
+    return {
+        "id": dashboard_id, "exportEntityType": "dashboard", "name": "Dashboard", "description": None,
+        "sourceIndexVersion": 8, "collectionId": None,
+        "tiles": [{"id": rid, "type": "optimize_report", "position": {"x": 0, "y": i},
+                   "dimensions": {"width": 4, "height": 2}, "configuration": None}
+                  for i, rid in enumerate(report_ids)],
+        "availableFilters": [],
+    }
+
+
+def documents(*entities: dict, import_id: str | None = None) -> list[dict]:
+    return [stored_entity_from_export(entity, entity_id=entity["id"], owner="demo",
+                                      collection_id=entity["collectionId"],
+                                      now=NOW, import_id=import_id) for entity in entities]
+
+
+def test_documents_of_both_kinds_are_stored_in_one_transaction_and_read_back_unchanged(store):
+    written = documents(process_report("r1"), process_report("r2"), dashboard("d1", ["r1", "r2"]))
+    store.insert_all(written)
+
+    found = store.get_many(["r1", "d1", "r2", "unknown"])
+    assert set(found) == {"r1", "r2", "d1"}
+    assert found["r1"] == written[0]
+    assert found["d1"] == written[2]
+    assert store.get("d1")["tiles"][1]["id"] == "r2"
+    assert store.get("unknown") is None
+
+
+def test_a_failure_before_commit_leaves_the_store_as_it_was(store):
+    store.insert_all(documents(process_report("kept")))
+
+    def fail_mid_write(session):
+        raise RuntimeError("bookkeeping failed")
+
+    with pytest.raises(RuntimeError):
+        store.insert_all(documents(process_report("r1"), dashboard("d1", ["r1"])),
+                         before_commit=fail_mid_write)
+
+    assert set(store.get_many(["kept", "r1", "d1"])) == {"kept"}
+
+
+def test_before_commit_writes_in_the_same_transaction(store):
+    def record_import(session):
+        store._db["imports"].insert_one({"_id": "import-1"}, session=session)
+
+    store.insert_all(documents(process_report("r1"), import_id="import-1"), before_commit=record_import)
+
+    assert store.get("r1")["importId"] == "import-1"
+    assert store._db["imports"].find_one({"_id": "import-1"}) is not None
+
+
+@pytest.mark.parametrize("reports", [2, 40])
+def test_the_number_of_insert_commands_does_not_grow_with_the_number_of_entities(store, counter, reports):
+    report_ids = [f"r{i}" for i in range(reports)]
+    counter.commands.clear()
+
+    store.insert_all(documents(*(process_report(rid) for rid in report_ids), dashboard("d1", report_ids)))
+
+    assert counter.writes() == ["insert", "insert"]  # one per collection
+    assert len(store.get_many(report_ids)) == reports
+
+
+def test_get_many_asks_each_collection_once(store, counter):
+    store.insert_all(documents(*(process_report(f"r{i}") for i in range(10)), dashboard("d1", ["r1"])))
+    counter.commands.clear()
+
+    assert len(store.get_many([f"r{i}" for i in range(10)] + ["d1"])) == 11
+    assert counter.commands.count("find") == 2
+    counter.commands.clear()
+    assert len(store.get_many([f"r{i}" for i in range(10)], entity_type="report")) == 10
+    assert counter.commands.count("find") == 1
+
+
+def test_update_and_delete(store):
+    store.insert_all(documents(process_report("r1")))
+
+    updated = store.update("report", "r1", {"name": "Renamed", "lastModifier": "kermit"})
+    assert (updated["name"], updated["lastModifier"], updated["owner"]) == ("Renamed", "kermit", "demo")
+    assert store.update("report", "unknown", {"name": "x"}) is None
+
+    assert store.delete("report", "r1") is True
+    assert store.delete("report", "r1") is False
+    assert store.get("r1") is None
+
+
+def test_a_real_optimize_export_survives_the_store_unchanged(store):
+    reading = read_export_file(json.loads(OPTIMIZE_FILE.read_text()))
+    assert reading.ok
+    store.insert_all(documents(*reading.entities))
+
+    stored = store.get_many(entity["id"] for entity in reading.entities)
+    for entity in reading.entities:
+        again = export_entity_from_stored(stored[entity["id"]])
+        assert again == entity
+        assert json.dumps(again.get("data")) == json.dumps(entity.get("data"))  # key order kept too
