@@ -11,6 +11,7 @@ from optimize_runtime.http.readiness import catalog_check, mongodb_check
 def create_app(config: ImportConfig | None = None) -> Flask:
     config = config or ImportConfig.from_env()
     wiring = wire(config)
+    wiring.entities.ensure_indexes()
     app = create_service_app(
         config.common,
         title="Optimize import",
