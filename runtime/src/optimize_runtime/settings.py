@@ -49,6 +49,11 @@ class CommonSettings:
     entities_db: str
     auth: AuthSettings
     log_level: str = "INFO"
+    log_format: str = "json"
+    # Parent of each gunicorn server's multiprocess metrics directory (PROMETHEUS_MULTIPROC_DIR).
+    metrics_dir: Path | None = None
+    # Port of /healthz, /readyz and /metrics of a process without its own HTTP API (the RPC worker).
+    operations_port: int = 9464
 
     @property
     def development(self) -> bool:
@@ -89,6 +94,9 @@ class CommonSettings:
             entities_db=e.get("OPTIMIZE_ENTITIES_DB", "optimize_entities"),
             auth=auth,
             log_level=e.get("OPTIMIZE_LOG_LEVEL", "INFO"),
+            log_format=e.get("OPTIMIZE_LOG_FORMAT", "json"),
+            metrics_dir=Path(e["OPTIMIZE_METRICS_DIR"]) if e.get("OPTIMIZE_METRICS_DIR") else None,
+            operations_port=int(e.get("OPTIMIZE_OPERATIONS_PORT", "9464")),
         )
 
 
