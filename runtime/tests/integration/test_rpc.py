@@ -175,6 +175,23 @@ def test_after_the_broker_closed_the_connection_the_next_call_succeeds(serve, cl
     assert client.call("test.echo", {"value": "after"})["value"] == "after"
 
 
+def test_a_worker_whose_connection_the_broker_closed_serves_again(serve, client, names):
+    serve()
+    [connection] = broker_connections_named(f"rpc-server {names.rpc_queue}")
+    subprocess.run(
+        ["rabbitmqctl", "close_connection", connection, "test"], capture_output=True, check=True, timeout=30
+    )
+
+    deadline = time.monotonic() + 10
+    while True:  # between losing its connection and consuming again the worker is simply not there
+        try:
+            assert client.call("test.echo", {"value": "back"})["value"] == "back"
+            break
+        except RpcUnavailable:
+            assert time.monotonic() < deadline, "the worker did not come back"
+            time.sleep(0.1)
+
+
 def test_eight_threads_calling_at_once_each_get_their_own_answer(serve, client):
     serve()
     callers = threading.Barrier(8)
