@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pika
-from contracts.rpc import decode_reply, encode_request
+from contracts.rpc import RpcError, decode_reply, encode_request
 from pika.exceptions import NackError, UnroutableError
 
 from optimize_runtime.messaging.connection import (
@@ -19,6 +19,8 @@ from optimize_runtime.messaging.connection import (
     connection_parameters,
 )
 from optimize_runtime.messaging.errors import RemoteError, RpcTimeout, RpcUnavailable
+from optimize_runtime.observability.context import current_request_id
+from optimize_runtime.observability.metrics import record_rpc_call
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +28,9 @@ DIRECT_REPLY_TO = "amq.rabbitmq.reply-to"
 # Header with the call's deadline in milliseconds since the epoch (AMQP tables have no floats in pika),
 # so that a worker can drop a request nobody awaits any more.
 DEADLINE_HEADER = "deadline"
+# Header with the request id of the HTTP request (or RPC) the call is made for, so that the worker's logs
+# can be joined with the caller's.
+REQUEST_ID_HEADER = "x-request-id"
 
 
 @dataclass(eq=False)
@@ -81,7 +86,31 @@ class RpcClient:
         """The result of `method`. Raises RpcError when the call breaks the contract, RemoteError when the
         server answers with an error, RpcUnavailable when the request cannot be delivered, RpcTimeout when
         no reply comes in time."""
+        started, outcome = time.monotonic(), "ok"
+        try:
+            return self._call(method, params, timeout_s, headers)
+        except RemoteError:
+            outcome = "remote_error"
+            raise
+        except RpcTimeout:
+            outcome = "timeout"
+            raise
+        except RpcUnavailable:
+            outcome = "unavailable"
+            raise
+        except RpcError:
+            outcome = "invalid"
+            raise
+        finally:
+            record_rpc_call(method, outcome, time.monotonic() - started)
+
+    def _call(
+        self, method: str, params: dict[str, Any], timeout_s: float | None, headers: dict[str, Any] | None
+    ) -> dict[str, Any]:
         timeout_s = self.timeout_s if timeout_s is None else timeout_s
+        request_id = current_request_id()
+        if request_id:
+            headers = {REQUEST_ID_HEADER: request_id, **(headers or {})}
         body = encode_request(method, params)
         correlation_id = str(uuid.uuid4())
         deadline = time.monotonic() + timeout_s

@@ -23,11 +23,12 @@ from pika.adapters.blocking_connection import BlockingChannel
 from pika.spec import Basic
 
 from optimize_runtime.messaging.connection import CONNECTION_BROKEN_ERRORS, connection_parameters
-from optimize_runtime.messaging.rpc_client import DEADLINE_HEADER
+from optimize_runtime.messaging.rpc_client import DEADLINE_HEADER, REQUEST_ID_HEADER
+from optimize_runtime.observability.context import bound_request
+from optimize_runtime.observability.metrics import record_rpc_expired, record_rpc_served
 
 log = logging.getLogger(__name__)
 
-REQUEST_ID_HEADER = "x-request-id"
 RECONNECT_DELAYS_S = (0.5, 1, 2, 5, 10)
 
 
@@ -151,26 +152,28 @@ class RpcServer:
             return
         headers = dict(properties.headers or {})
         context = RpcContext(properties.correlation_id, headers, properties.reply_to)
-        if context.deadline is not None and time.time() > context.deadline:
-            log.info(
-                "dropping RPC request %s: its deadline passed before it was served", context.correlation_id
-            )
-        elif not properties.reply_to:
-            log.warning("dropping RPC request %s without reply_to: nobody to answer", context.correlation_id)
-        else:
-            reply = self._answer(body, context)
-            channel.basic_publish(
-                "",
-                properties.reply_to,
-                reply,
-                pika.BasicProperties(
-                    content_type="application/json", correlation_id=properties.correlation_id
-                ),
-            )
+        with bound_request(context.request_id):
+            if context.deadline is not None and time.time() > context.deadline:
+                record_rpc_expired()
+                log.info("dropping RPC request %s: its deadline passed before it was served",
+                         context.correlation_id)
+            elif not properties.reply_to:
+                log.warning("dropping RPC request %s without reply_to: nobody to answer",
+                            context.correlation_id)
+            else:
+                reply = self._answer(body, context)
+                channel.basic_publish(
+                    "",
+                    properties.reply_to,
+                    reply,
+                    pika.BasicProperties(
+                        content_type="application/json", correlation_id=properties.correlation_id
+                    ),
+                )
         channel.basic_ack(deliver.delivery_tag)
 
     def _answer(self, body: bytes, context: RpcContext) -> bytes:
-        method = None
+        method, outcome, started = None, "ok", time.monotonic()
         try:
             method, params = decode_request(body)
             handler = self.handlers.get(method)
@@ -178,6 +181,7 @@ class RpcServer:
                 raise RpcError(UNKNOWN_METHOD, f"this server does not serve {method!r}", {"method": method})
             return encode_result(method, handler(params, context))
         except RpcError as error:
+            outcome = error.code
             log.info(
                 "RPC %s (request id %s) answered %s: %s",
                 method,
@@ -187,6 +191,12 @@ class RpcServer:
             )
             return encode_error(error)
         except Exception:
+            outcome = SERVER_ERROR
             log.exception("RPC %s failed (request id %s)", method, context.request_id)
             details = {"requestId": context.request_id} if context.request_id else {}
             return encode_error(RpcError(SERVER_ERROR, f"the server failed to answer {method!r}", details))
+        finally:
+            seconds = time.monotonic() - started
+            record_rpc_served(method, outcome, seconds)
+            log.info("RPC %s answered %s in %.1f ms", method, outcome, seconds * 1000,
+                     extra={"rpcMethod": method, "outcome": outcome, "correlationId": context.correlation_id})
