@@ -1,0 +1,93 @@
+"""POST /api/import and /api/public/import: an export file in, the imported entities (or every reason
+for refusing them) out."""
+
+from contracts.errors import ErrorCode, ServiceError
+from flask import current_app, request
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from optimize_runtime.http import request_id, require_superuser
+
+from import_svc.domain.importing import Importer, ImportRequest, payload_too_large
+
+blp = Blueprint("import", __name__, description="Import of Optimize export files")
+
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+_CHUNK_BYTES = 256 * 1024
+_EXPORT_FILE_BODY = {
+    "required": True,
+    "description": "An export file as Optimize writes it: a JSON array of reports and dashboards",
+    "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}},
+}
+
+
+class ImportQuerySchema(Schema):
+    collectionId = fields.String(load_default=None, validate=validate.Length(min=1),
+                                 metadata={"description": "Import into this collection (else privately)"})
+    dryRun = fields.Boolean(load_default=False,
+                            metadata={"description": "Check everything and answer as the import would, "
+                                                     "writing nothing"})
+
+
+class PublicImportQuerySchema(ImportQuerySchema):
+    collectionId = fields.String(required=True, validate=validate.Length(min=1))
+
+
+class ImportedEntitySchema(Schema):
+    id = fields.String(allow_none=True, metadata={"description": "The new id (null in a dry run)"})
+    entityType = fields.String(metadata={"description": "report or dashboard"})
+    sourceId = fields.String(metadata={"description": "The id the entity has in the file"})
+    upgradedFrom = fields.Integer(metadata={"description": "The sourceIndexVersion it was upgraded from"})
+    warnings = fields.List(fields.String())
+
+
+def _importer() -> Importer:
+    return current_app.extensions["import"].importer
+
+
+def _read_body(max_bytes: int) -> bytearray:
+    """The body, refused as soon as it is known to exceed `max_bytes`: from Content-Length before
+    reading anything, else while it streams in."""
+    declared = request.content_length
+    if declared is not None and declared > max_bytes:
+        raise payload_too_large(max_bytes, declared, "bytes")
+    stream, body = request.stream, bytearray()
+    while chunk := stream.read(_CHUNK_BYTES):
+        body += chunk
+        if len(body) > max_bytes:
+            actual = len(body)
+            body.clear()
+            # Read to the end, only counting, so that the limit and the real size can both be named.
+            while chunk := stream.read(_CHUNK_BYTES):
+                actual += len(chunk)
+            raise payload_too_large(max_bytes, actual, "bytes")
+    return body
+
+
+def _import(collection_id: str | None, dry_run: bool) -> list[dict]:
+    identity = require_superuser()
+    key = request.headers.get(IDEMPOTENCY_KEY_HEADER)
+    if key is not None and not 1 <= len(key) <= 255:
+        raise ServiceError(ErrorCode.BAD_REQUEST, f"The {IDEMPOTENCY_KEY_HEADER} header must have 1 to 255 "
+                                                  "characters")
+    importer = _importer()
+    body = _read_body(current_app.extensions["import"].config.max_import_bytes)
+    return importer.run(ImportRequest(identity, collection_id, dry_run=dry_run, idempotency_key=key,
+                                      request_id=request_id()), body)
+
+
+@blp.route("/api/import", methods=["POST"])
+@blp.arguments(ImportQuerySchema, location="query", as_kwargs=True)
+@blp.doc(requestBody=_EXPORT_FILE_BODY)
+@blp.response(200, ImportedEntitySchema(many=True))
+def import_entities(collectionId: str | None, dryRun: bool):  # noqa: N803 - named as in the query
+    """Import an export file privately, or into a collection (superusers with editor or manager role)."""
+    return _import(collectionId, dryRun)
+
+
+@blp.route("/api/public/import", methods=["POST"])
+@blp.arguments(PublicImportQuerySchema, location="query", as_kwargs=True)
+@blp.doc(requestBody=_EXPORT_FILE_BODY)
+@blp.response(200, ImportedEntitySchema(many=True))
+def import_entities_public(collectionId: str, dryRun: bool):  # noqa: N803 - named as in the query
+    """Import an export file into a collection, as System User (public API token)."""
+    return _import(collectionId, dryRun)

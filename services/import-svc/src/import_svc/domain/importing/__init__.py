@@ -1,0 +1,19 @@
+"""Importing an export file: validation collecting every problem, the catalog's verdict, the plan."""
+
+from import_svc.domain.importing.import_file import payload_too_large
+from import_svc.domain.importing.importer import Catalog, Idempotency, Importer, ImportRequest, ImportStore
+from import_svc.domain.importing.plan import ImportPlan, PlannedEntity
+from import_svc.domain.importing.refusal import ImportProblem, ImportRefused
+
+__all__ = [
+    "Catalog",
+    "Idempotency",
+    "ImportPlan",
+    "ImportProblem",
+    "ImportRefused",
+    "ImportRequest",
+    "ImportStore",
+    "Importer",
+    "PlannedEntity",
+    "payload_too_large",
+]

@@ -1,0 +1,177 @@
+"""An import from start to end: read the file, ask the catalog once, refuse with every reason or write
+every entity in one transaction, and tell other services what happened."""
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from contracts.errors import ErrorCode, ServiceError, not_found
+from contracts.events import ENTITY_IMPORTED, IMPORT_REJECTED, new_event
+from contracts.export_file import read_export_file
+from contracts.export_file.json_path import json_path
+from optimize_runtime.identity import Identity
+
+from import_svc.domain.importing.entity_rules import (
+    description_problem,
+    generated_entity_errors,
+    name_problem,
+)
+from import_svc.domain.importing.import_file import parse_import_file
+from import_svc.domain.importing.plan import ImportPlan, plan_import
+from import_svc.domain.importing.prerequisites import (
+    EDITING_ROLES,
+    CatalogVerdict,
+    check_import_params,
+    prerequisite_problems,
+)
+from import_svc.domain.importing.refusal import (
+    ImportProblem,
+    ImportRefused,
+    file_invalid,
+    index_version_mismatch,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    identity: Identity
+    collection_id: str | None = None
+    dry_run: bool = False
+    idempotency_key: str | None = None
+    request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """A retry-safe import: the same user sending the same key gets the first result."""
+
+    user_id: str
+    key: str
+    digest: str  # of the request, so that a key reused for another file is noticed
+
+
+class Catalog(Protocol):
+    def check_import(self, params: dict) -> dict: ...
+
+
+class ImportStore(Protocol):
+    def recorded_outcome(self, idempotency: Idempotency) -> list[dict] | None:
+        """The outcome of the import first made with this key, or None; refuses a key reused for
+        another request."""
+
+    def write(self, plan: ImportPlan, outcome: list[dict], idempotency: Idempotency | None) -> list[dict]:
+        """Writes every document in one transaction and returns the outcome; when the key was recorded
+        meanwhile, writes nothing and returns the recorded outcome."""
+
+    def storage_problem(self, entity: dict) -> str | None:
+        """Why the store could not hold this entity as one document (too large, say), or None."""
+
+
+class Importer:
+    def __init__(self, catalog: Catalog, store: ImportStore, publish: Callable[[dict], None], *,
+                 max_entities: int, max_name_length: int,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.catalog = catalog
+        self.store = store
+        self.publish = publish
+        self.max_entities = max_entities
+        self.max_name_length = max_name_length
+        self.clock = clock
+
+    def run(self, request: ImportRequest, body: bytes) -> list[dict]:
+        """The outcome in file order: `[{id, entityType, sourceId, upgradedFrom?, warnings?}]`."""
+        idempotency = self._idempotency(request, body)
+        if idempotency is not None:
+            recorded = self.store.recorded_outcome(idempotency)
+            if recorded is not None:
+                return recorded
+        try:
+            plan = self.plan(request, body)
+        except ServiceError as refusal:
+            if refusal.code != ErrorCode.SERVICE_UNAVAILABLE and not request.dry_run:
+                self._announce(request, IMPORT_REJECTED, [], {"errorCode": refusal.code.value})
+            raise
+        if request.dry_run:
+            return plan.outcome(dry_run=True)
+        outcome = self.store.write(plan, plan.outcome(), idempotency)
+        if [item["id"] for item in outcome] == plan.entity_ids:
+            self._announce(request, ENTITY_IMPORTED, plan.entity_ids,
+                           {"importId": plan.import_id, "sourceIds": [item["sourceId"] for item in outcome]})
+        return outcome
+
+    def plan(self, request: ImportRequest, body: bytes) -> ImportPlan:
+        """What the import would write; raises ImportRefused naming every problem, or the error that
+        stops the import before its checks (collection unknown or not editable, limits)."""
+        data = parse_import_file(body, max_entities=self.max_entities)
+        reading = read_export_file(data)
+        verdict = self._ask_catalog(request, reading.entities)
+
+        validation_errors = list(reading.validation_errors)
+        if isinstance(data, list):
+            validation_errors += self._unstorable_entity_errors(data, reading.entities)
+        problems: list[ImportProblem] = []
+        if validation_errors:
+            problems.append(file_invalid(validation_errors))
+        if reading.mismatching_indices:
+            problems.append(index_version_mismatch(reading.mismatching_indices))
+        problems += prerequisite_problems(reading.entities, verdict)
+        problems += [problem for problem in (name_problem(reading.entities, self.max_name_length),
+                                             description_problem(reading.entities)) if problem]
+        if problems:
+            raise ImportRefused(problems)
+
+        owner = request.identity.user_id
+        return plan_import(reading.entities, verdict, owner=owner, collection_id=request.collection_id,
+                           now=self.clock(), upgraded_from=reading.upgraded_from)
+
+    def _ask_catalog(self, request: ImportRequest, entities: list[dict]) -> CatalogVerdict:
+        if not entities and request.collection_id is None:
+            return CatalogVerdict()
+        identity = request.identity
+        result = self.catalog.check_import(check_import_params(
+            identity.as_rpc_user(), request.collection_id, entities,
+            check_authorization=not identity.public_api))
+        verdict = CatalogVerdict.from_result(result)
+        if request.collection_id is not None:
+            collection = verdict.collection
+            if collection is None or not collection["exists"]:
+                raise not_found("Collection", request.collection_id)
+            if not identity.public_api and collection.get("role") not in EDITING_ROLES:
+                raise ServiceError(
+                    ErrorCode.FORBIDDEN,
+                    f"User '{identity.user_id}' may not import into collection '{collection.get('name')}'",
+                    "Importing into a collection needs the editor or manager role in it",
+                    collectionId=request.collection_id)
+        return verdict
+
+    def _unstorable_entity_errors(self, data: list, readable: list[dict]) -> list[dict]:
+        """Entities Optimize generates itself, and entities too large for one MongoDB document."""
+        position_of: dict[str, int] = {}
+        for position, original in enumerate(data):
+            if isinstance(original, dict) and isinstance(original.get("id"), str):
+                position_of.setdefault(original["id"], position)
+        errors = []
+        for entity in readable:
+            at = position_of[entity["id"]]
+            errors += generated_entity_errors(at, entity)
+            problem = self.store.storage_problem(entity)
+            if problem is not None:
+                errors.append({"entityId": entity["id"], "path": json_path((at,)), "message": problem})
+        return errors
+
+    def _idempotency(self, request: ImportRequest, body: bytes) -> Idempotency | None:
+        if request.idempotency_key is None or request.dry_run:
+            return None
+        digest = hashlib.sha256(f"{request.collection_id}\n".encode() + body).hexdigest()
+        return Idempotency(request.identity.user_id, request.idempotency_key, digest)
+
+    def _announce(self, request: ImportRequest, event_type: str, entity_ids: list[str],
+                  details: dict) -> None:
+        self.publish(new_event(event_type, request.identity.user_id, entity_ids,
+                               collection_id=request.collection_id, request_id=request.request_id,
+                               details=details))

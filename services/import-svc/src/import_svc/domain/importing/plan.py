@@ -1,0 +1,106 @@
+"""What an accepted import writes: every entity under a new id, references rewritten, definitions
+adjusted to the target, and the documents of the entity store."""
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from contracts.entities import stored_entity_from_export
+from contracts.export_file.references import report_references
+
+from import_svc.domain.importing.prerequisites import DEFINITION_TYPE_OF, CatalogVerdict, DefinitionUse
+
+
+@dataclass(frozen=True)
+class PlannedEntity:
+    source_id: str
+    document: dict
+    upgraded_from: int | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return self.document["id"]
+
+    def outcome(self, *, dry_run: bool = False) -> dict:
+        """As the response lists it; a dry run names no id, since nothing gets one."""
+        item = {"id": None if dry_run else self.id, "entityType": self.document["entityType"],
+                "sourceId": self.source_id}
+        if self.upgraded_from is not None:
+            item["upgradedFrom"] = self.upgraded_from
+        if self.warnings:
+            item["warnings"] = list(self.warnings)
+        return item
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    import_id: str
+    owner: str
+    collection_id: str | None
+    entities: list[PlannedEntity] = field(default_factory=list)
+
+    @property
+    def documents(self) -> list[dict]:
+        return [entity.document for entity in self.entities]
+
+    @property
+    def entity_ids(self) -> list[str]:
+        return [entity.id for entity in self.entities]
+
+    def outcome(self, *, dry_run: bool = False) -> list[dict]:
+        return [entity.outcome(dry_run=dry_run) for entity in self.entities]
+
+
+def plan_import(entities: list[dict], verdict: CatalogVerdict, *, owner: str, collection_id: str | None,
+                now: datetime, upgraded_from: dict[str, int],
+                new_id: Callable[[], str] = lambda: str(uuid.uuid4())) -> ImportPlan:
+    """The plan for entities that passed every check, at their current versions and in file order.
+    The entities are changed in place: they are the import's own upgraded copies."""
+    new_ids = {entity["id"]: new_id() for entity in entities}
+    plan = ImportPlan(import_id=new_id(), owner=owner, collection_id=collection_id)
+    for entity in entities:
+        warnings = _adjust_definitions(entity, verdict)
+        _rewrite_references(entity, new_ids)
+        document = stored_entity_from_export(entity, entity_id=new_ids[entity["id"]], owner=owner,
+                                             collection_id=collection_id, now=now, import_id=plan.import_id)
+        plan.entities.append(PlannedEntity(entity["id"], document, upgraded_from.get(entity["id"]),
+                                           tuple(warnings)))
+    return plan
+
+
+def _rewrite_references(entity: dict, new_ids: dict[str, str]) -> None:
+    for location, report_id in report_references(entity):
+        *parents, last = location
+        holder = entity
+        for part in parents:
+            holder = holder[part]
+        holder[last] = new_ids.get(report_id, report_id)
+
+
+def _adjust_definitions(entity: dict, verdict: CatalogVerdict) -> list[str]:
+    """Drops listed versions the target lacks (the checks made sure one remains) and takes the target's
+    XML, as Optimize does; says what was dropped."""
+    definition_type = DEFINITION_TYPE_OF.get(entity["exportEntityType"])
+    if definition_type is None:
+        return []
+    warnings = []
+    for definition in entity["data"]["definitions"]:
+        use = DefinitionUse(entity, definition_type, definition)
+        kept = verdict.kept_versions(use)
+        dropped = [version for version in definition["versions"] if version not in kept]
+        if dropped:
+            definition["versions"] = kept
+            warnings.append(
+                f"Version{'s' if len(dropped) > 1 else ''} {', '.join(dropped)} of {definition_type} "
+                f"definition '{definition['key']}' do{'es' if len(dropped) == 1 else ''} not exist in this "
+                "installation and " + ("were" if len(dropped) > 1 else "was") + " removed from the report."
+            )
+    definitions = entity["data"]["definitions"]
+    configuration = entity["data"].get("configuration")
+    if definitions and isinstance(configuration, dict):
+        xml = verdict.xml_of((definition_type, definitions[0]["key"]))
+        if xml is not None:
+            configuration["xml"] = xml
+    return warnings
