@@ -1,21 +1,24 @@
 """import-svc HTTP."""
 
 from flask import Flask
+from pymongo import MongoClient
 
+from import_svc.api.imports import blp as imports_blp
+from import_svc.api import authoring
 from import_svc.bootstrap import wire
 from import_svc.config import ImportConfig
 from optimize_runtime.http import create_service_app
 from optimize_runtime.http.readiness import catalog_check, mongodb_check
 
 
-def create_app(config: ImportConfig | None = None) -> Flask:
+def create_app(config: ImportConfig | None = None, *, mongo: MongoClient | None = None) -> Flask:
     config = config or ImportConfig.from_env()
-    wiring = wire(config)
+    wiring = wire(config, mongo)
     wiring.entities.ensure_indexes()
     app = create_service_app(
         config.common,
         title="Optimize import",
-        blueprints=[],
+        blueprints=[imports_blp],
         readiness=[mongodb_check(wiring.mongo), catalog_check(wiring.catalog)],
     )
     app.extensions["import"] = wiring

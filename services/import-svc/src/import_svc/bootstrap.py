@@ -6,7 +6,11 @@ from pymongo import MongoClient
 from pymongo.database import Database
 
 from import_svc.adapters.entity_store import EntityStore
+from import_svc.adapters.import_catalog import ImportCatalog
+from import_svc.adapters.import_events import ImportEvents
+from import_svc.adapters.import_journal import ImportJournal
 from import_svc.config import ImportConfig
+from import_svc.domain.importing import Importer
 from optimize_runtime.messaging import EventPublisher, RpcClient
 from optimize_runtime.store.mongo import mongo_client, write_gate
 from optimize_runtime.store.write_gate import WriteGate
@@ -21,18 +25,29 @@ class ImportWiring:
     catalog: RpcClient
     events: EventPublisher
     entities: EntityStore
+    import_journal: ImportJournal
+    importer: Importer
 
 
-def wire(config: ImportConfig) -> ImportWiring:
+def wire(config: ImportConfig, mongo: MongoClient | None = None) -> ImportWiring:
+    """`mongo`: a client made by the caller (tests pass one with command monitoring)."""
     common = config.common
-    client = mongo_client(common)
+    client = mongo or mongo_client(common)
     db, gate = client[common.entities_db], write_gate(common)
+    catalog = RpcClient(common.amqp_url, common.rpc_queue, timeout_s=common.rpc_timeout_s)
+    events = EventPublisher(common.amqp_url, exchange=common.events_exchange)
+    entities = EntityStore(db, gate)
+    journal = ImportJournal(db, entities)
     return ImportWiring(
         config=config,
         mongo=client,
         db=db,
         gate=gate,
-        catalog=RpcClient(common.amqp_url, common.rpc_queue, timeout_s=common.rpc_timeout_s),
-        events=EventPublisher(common.amqp_url, exchange=common.events_exchange),
-        entities=EntityStore(db, gate),
+        catalog=catalog,
+        events=events,
+        entities=entities,
+        import_journal=journal,
+        importer=Importer(ImportCatalog(catalog), journal, ImportEvents(events).publish,
+                          max_entities=config.max_import_entities,
+                          max_name_length=config.max_entity_name_length),
     )
