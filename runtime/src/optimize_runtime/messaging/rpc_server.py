@@ -155,11 +155,14 @@ class RpcServer:
         with bound_request(context.request_id):
             if context.deadline is not None and time.time() > context.deadline:
                 record_rpc_expired()
-                log.info("dropping RPC request %s: its deadline passed before it was served",
-                         context.correlation_id)
+                log.info(
+                    "dropping RPC request %s: its deadline passed before it was served",
+                    context.correlation_id,
+                )
             elif not properties.reply_to:
-                log.warning("dropping RPC request %s without reply_to: nobody to answer",
-                            context.correlation_id)
+                log.warning(
+                    "dropping RPC request %s without reply_to: nobody to answer", context.correlation_id
+                )
             else:
                 reply = self._answer(body, context)
                 channel.basic_publish(
@@ -198,5 +201,10 @@ class RpcServer:
         finally:
             seconds = time.monotonic() - started
             record_rpc_served(method, outcome, seconds)
-            log.info("RPC %s answered %s in %.1f ms", method, outcome, seconds * 1000,
-                     extra={"rpcMethod": method, "outcome": outcome, "correlationId": context.correlation_id})
+            log.info(
+                "RPC %s answered %s in %.1f ms",
+                method,
+                outcome,
+                seconds * 1000,
+                extra={"rpcMethod": method, "outcome": outcome, "correlationId": context.correlation_id},
+            )
