@@ -12,6 +12,7 @@ Pure functions, no database access.
 """
 
 import copy
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +21,9 @@ from contracts.export_file import CURRENT_VERSIONS, ENTITY_TYPES
 REPORT = "report"
 DASHBOARD = "dashboard"
 ENTITY_KINDS = (REPORT, DASHBOARD)
+
+# Roles in a collection (`contracts.catalog_rpc.ROLES`) that may change its entities; any role may see them.
+EDIT_ROLES = ("editor", "manager")
 
 # MongoDB collection of each entityType.
 COLLECTIONS = {REPORT: "reports", DASHBOARD: "dashboards"}
@@ -129,3 +133,21 @@ def export_entity_from_stored(document: dict) -> dict:
     }
     _copy_content(document, entity)
     return entity
+
+
+def visible_to(document: dict, user_id: str, roles: Mapping[str, str | None]) -> bool:
+    """Whether the user sees the entity: a private one is its owner's, one in a collection is seen by
+    everyone with a role there. `roles` maps collection ids to the user's role (None: no role)."""
+    collection_id = document.get("collectionId")
+    if collection_id is None:
+        return document.get("owner") == user_id
+    return roles.get(collection_id) is not None
+
+
+def editable_by(document: dict, user_id: str, roles: Mapping[str, str | None]) -> bool:
+    """Whether the user may change or delete the entity: its owner if private, an editor or manager
+    of its collection otherwise."""
+    collection_id = document.get("collectionId")
+    if collection_id is None:
+        return document.get("owner") == user_id
+    return roles.get(collection_id) in EDIT_ROLES

@@ -1,0 +1,100 @@
+"""Optimize's authoring paths: create reports and dashboards, change and delete them."""
+
+import logging
+from functools import partial
+
+from flask import current_app
+from flask_smorest import Blueprint
+from marshmallow import ValidationError
+from optimize_runtime.http import current_identity, request_id
+from optimize_runtime.messaging import EventPublisher, EventPublishFailed
+
+from import_svc.api.authoring.collection_access import ask_collection_access
+from import_svc.api.authoring.schemas import (
+    DashboardBodySchema,
+    DashboardChangesSchema,
+    IdSchema,
+    ReportBodySchema,
+    ReportChangesSchema,
+)
+from import_svc.domain.authoring import Authoring
+
+log = logging.getLogger(__name__)
+
+reports = Blueprint("authoring_reports", __name__, url_prefix="/api/report",
+                    description="Create, change and delete reports")
+dashboards = Blueprint("authoring_dashboards", __name__, url_prefix="/api/dashboard",
+                       description="Create, change and delete dashboards")
+
+
+def _publish(events: EventPublisher, event: dict) -> None:
+    # The entity is stored already: a lost event must not turn into an error the user would retry.
+    try:
+        events.publish(event)
+    except (EventPublishFailed, ValidationError):
+        log.exception("could not publish %s for %s", event["type"], event["entityIds"])
+
+
+def _authoring() -> Authoring:
+    wiring = current_app.extensions["import"]
+    return Authoring(store=wiring.entities, collection_access=partial(ask_collection_access, wiring.catalog),
+                     publish=partial(_publish, wiring.events),
+                     max_name_length=wiring.config.max_entity_name_length)
+
+
+def _create(export_type: str, body: dict) -> dict:
+    return {"id": _authoring().create(current_identity(), export_type, body, request_id())}
+
+
+@reports.post("/process/single")
+@reports.arguments(ReportBodySchema)
+@reports.response(200, IdSchema)
+def create_process_report(body: dict):
+    return _create("single_process_report", body)
+
+
+@reports.post("/decision/single")
+@reports.arguments(ReportBodySchema)
+@reports.response(200, IdSchema)
+def create_decision_report(body: dict):
+    return _create("single_decision_report", body)
+
+
+@reports.post("/process/combined")
+@reports.arguments(ReportBodySchema)
+@reports.response(200, IdSchema)
+def create_combined_report(body: dict):
+    return _create("combined_report", body)
+
+
+@reports.put("/<report_id>")
+@reports.arguments(ReportChangesSchema)
+@reports.response(204)
+def update_report(changes: dict, report_id: str):
+    _authoring().update(current_identity(), "report", report_id, changes)
+
+
+@reports.delete("/<report_id>")
+@reports.response(204)
+def delete_report(report_id: str):
+    _authoring().delete(current_identity(), "report", report_id, request_id())
+
+
+@dashboards.post("")
+@dashboards.arguments(DashboardBodySchema)
+@dashboards.response(200, IdSchema)
+def create_dashboard(body: dict):
+    return _create("dashboard", body)
+
+
+@dashboards.put("/<dashboard_id>")
+@dashboards.arguments(DashboardChangesSchema)
+@dashboards.response(204)
+def update_dashboard(changes: dict, dashboard_id: str):
+    _authoring().update(current_identity(), "dashboard", dashboard_id, changes)
+
+
+@dashboards.delete("/<dashboard_id>")
+@dashboards.response(204)
+def delete_dashboard(dashboard_id: str):
+    _authoring().delete(current_identity(), "dashboard", dashboard_id, request_id())

@@ -1,0 +1,215 @@
+"""Creating, changing and deleting reports and dashboards one at a time, as Optimize's editor does.
+
+Rules: what is stored is a valid entity at the current version; a combined report's children and a
+dashboard's report tiles exist and are visible to the user; a private entity belongs to its owner; an
+entity in a collection needs the editor or manager role there. The catalog is asked once per call,
+and only when a collection is involved."""
+
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from contracts.entities import (
+    EDIT_ROLES,
+    content_fields,
+    editable_by,
+    export_entity_from_stored,
+    stored_entity_from_export,
+    stored_time,
+    visible_to,
+)
+from contracts.errors import ErrorCode, ServiceError, not_found
+from contracts.events import ENTITY_CREATED, ENTITY_DELETED, new_event
+from contracts.export_file import CURRENT_VERSIONS, referenced_report_ids, validate_current_entity
+from optimize_runtime.identity import Identity
+
+DESCRIPTION_MAX_LENGTH = 400
+ENTITY_NAMES = {"report": "Report", "dashboard": "Dashboard"}
+
+
+class EntityDocuments(Protocol):
+    """The part of the entity store authoring uses."""
+
+    def insert_all(self, documents: Iterable[dict]) -> None: ...
+    def update(self, entity_type: str, entity_id: str, fields: dict) -> dict | None: ...
+    def delete(self, entity_type: str, entity_id: str) -> bool: ...
+    def get(self, entity_id: str, entity_type: str | None = None) -> dict | None: ...
+    def get_many(self, entity_ids: Iterable[str], entity_type: str | None = None) -> dict[str, dict]: ...
+
+
+@dataclass(frozen=True)
+class CollectionAccess:
+    """What the catalog says about one collection, for one user."""
+
+    id: str
+    exists: bool
+    name: str | None = None
+    role: str | None = None
+
+
+# (user, collection ids) -> what the catalog says about each; one RPC.
+AskCollectionAccess = Callable[[Identity, list[str]], Mapping[str, CollectionAccess]]
+
+
+@dataclass
+class Authoring:
+    store: EntityDocuments
+    collection_access: AskCollectionAccess
+    publish: Callable[[dict], None]
+    max_name_length: int
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
+
+    def create(self, user: Identity, export_type: str, fields: dict, request_id: str | None = None) -> str:
+        """Stores a new entity of `export_type` from `fields` (name, description, collectionId and the
+        content: `data`, or `tiles`, `availableFilters`...); its id."""
+        entity_id = self.new_id()
+        collection_id = fields.get("collectionId")
+        entity = {
+            "id": entity_id,
+            "exportEntityType": export_type,
+            "name": fields.get("name"),
+            "description": fields.get("description"),
+            "sourceIndexVersion": CURRENT_VERSIONS[export_type],
+            "collectionId": collection_id,
+            **{name: fields[name] for name in content_fields(export_type) if name in fields},
+        }
+        self._check_content(entity)
+        references = self._referenced_reports(entity)
+        roles = self._roles(user, [collection_id], references.values())
+        self._check_may_edit_in(user, collection_id, roles)
+        self._check_references_visible(user, references, roles)
+
+        document = stored_entity_from_export(entity, entity_id=entity_id, owner=user.user_id,
+                                             collection_id=collection_id, now=self.clock())
+        self.store.insert_all([document])
+        self.publish(new_event(ENTITY_CREATED, user.user_id, [entity_id], collection_id=collection_id,
+                               request_id=request_id, details=_event_details(document)))
+        return entity_id
+
+    def update(self, user: Identity, entity_type: str, entity_id: str, changes: dict) -> dict:
+        """Changes name, description and content of an existing entity; the updated document.
+        Owner, collection and creation time stay."""
+        existing = self._existing(entity_type, entity_id)
+        entity = export_entity_from_stored(existing)
+        entity.update({name: value for name, value in changes.items()
+                       if name in ("name", "description", *content_fields(entity["exportEntityType"]))})
+        self._check_content(entity)
+        references = self._referenced_reports(entity)
+        roles = self._roles(user, [existing["collectionId"]], references.values())
+        self._check_may_edit(user, existing, roles)
+        self._check_references_visible(user, references, roles)
+
+        updated = {name: entity[name] for name in ("name", "description", *content_fields(
+            entity["exportEntityType"])) if name in entity}
+        updated.update(lastModifier=user.user_id, lastModified=stored_time(self.clock()))
+        document = self.store.update(entity_type, entity_id, updated)
+        if document is None:  # deleted meanwhile
+            raise not_found(ENTITY_NAMES[entity_type], entity_id)
+        return document
+
+    def delete(self, user: Identity, entity_type: str, entity_id: str, request_id: str | None = None) -> None:
+        existing = self._existing(entity_type, entity_id)
+        roles = self._roles(user, [existing["collectionId"]], [])
+        self._check_may_edit(user, existing, roles)
+        if not self.store.delete(entity_type, entity_id):
+            raise not_found(ENTITY_NAMES[entity_type], entity_id)
+        self.publish(new_event(ENTITY_DELETED, user.user_id, [entity_id],
+                               collection_id=existing["collectionId"], request_id=request_id,
+                               details=_event_details(existing)))
+
+    def _existing(self, entity_type: str, entity_id: str) -> dict:
+        document = self.store.get(entity_id, entity_type)
+        if document is None:
+            raise not_found(ENTITY_NAMES[entity_type], entity_id)
+        return document
+
+    def _check_content(self, entity: dict) -> None:
+        problems = validate_current_entity(entity)
+        name = entity.get("name")
+        if isinstance(name, str) and (not name.strip() or len(name) > self.max_name_length):
+            problems.append({"entityId": entity["id"], "path": "name", "message":
+                             f"Must not be empty or longer than {self.max_name_length} characters."})
+        description = entity.get("description")
+        if isinstance(description, str) and (not description or len(description) > DESCRIPTION_MAX_LENGTH):
+            problems.append({"entityId": entity["id"], "path": "description",
+                             "message": f"Must be null, or 1 to {DESCRIPTION_MAX_LENGTH} characters long."})
+        if problems:
+            raise ServiceError(ErrorCode.BAD_REQUEST, f"The {_kind(entity)} is invalid",
+                               "The entity does not match the current format; see validationErrors",
+                               validationErrors=problems)
+
+    def _referenced_reports(self, entity: dict) -> dict[str, dict]:
+        """The reports the entity shows, by id, in order; refused when one does not exist, or when a
+        combined report would hold anything but single reports."""
+        report_ids = referenced_report_ids(entity)
+        found = self.store.get_many(report_ids, "report")
+        missing = [report_id for report_id in report_ids if report_id not in found]
+        if missing:
+            raise ServiceError(ErrorCode.NOT_FOUND, f"Reports do not exist: {', '.join(missing)}",
+                               f"The {_kind(entity)} refers to reports that do not exist", ids=missing)
+        if entity["exportEntityType"] == "combined_report":
+            combined = [report_id for report_id in report_ids if found[report_id]["combined"]]
+            if combined:
+                raise ServiceError(ErrorCode.BAD_REQUEST,
+                                   f"A combined report holds single reports only: {', '.join(combined)}",
+                                   ids=combined)
+        return {report_id: found[report_id] for report_id in report_ids}
+
+    def _roles(self, user: Identity, collection_ids: Iterable[str | None],
+               references: Iterable[dict]) -> dict[str, CollectionAccess]:
+        """What the catalog says about every collection involved: one call, none when all is private."""
+        wanted = list(dict.fromkeys(
+            [*(cid for cid in collection_ids if cid), *(doc["collectionId"] for doc in references
+                                                         if doc["collectionId"])]))
+        return dict(self.collection_access(user, wanted)) if wanted else {}
+
+    @staticmethod
+    def _check_may_edit_in(user: Identity, collection_id: str | None,
+                           access: Mapping[str, CollectionAccess]) -> None:
+        if collection_id is None:
+            return
+        collection = access.get(collection_id)
+        if collection is None or not collection.exists:
+            raise not_found("Collection", collection_id)
+        if collection.role not in EDIT_ROLES:
+            raise ServiceError(
+                ErrorCode.FORBIDDEN,
+                f"User '{user.user_id}' may not add entities to collection '{collection_id}'",
+                f"This needs the editor or manager role in the collection; the user's role is "
+                f"{collection.role or 'none'}", collectionId=collection_id)
+
+    @staticmethod
+    def _check_may_edit(user: Identity, document: dict, access: Mapping[str, CollectionAccess]) -> None:
+        if not editable_by(document, user.user_id, _role_map(access)):
+            raise ServiceError(
+                ErrorCode.FORBIDDEN,
+                f"User '{user.user_id}' may not change {document['entityType']} '{document['id']}'",
+                "A private entity belongs to its owner; one in a collection needs the editor or manager role",
+                id=document["id"])
+
+    @staticmethod
+    def _check_references_visible(user: Identity, references: Mapping[str, dict],
+                                  access: Mapping[str, CollectionAccess]) -> None:
+        roles = _role_map(access)
+        hidden = [report_id for report_id, document in references.items()
+                  if not visible_to(document, user.user_id, roles)]
+        if hidden:
+            raise ServiceError(ErrorCode.FORBIDDEN,
+                               f"User '{user.user_id}' may not see reports: {', '.join(hidden)}", ids=hidden)
+
+
+def _role_map(access: Mapping[str, CollectionAccess]) -> dict[str, str | None]:
+    return {cid: collection.role for cid, collection in access.items() if collection.exists}
+
+
+def _kind(entity: dict) -> str:
+    return entity["exportEntityType"].replace("_", " ")
+
+
+def _event_details(document: dict) -> dict[str, Any]:
+    return {"entityType": document["entityType"], "exportEntityType": document["exportEntityType"],
+            "name": document["name"]}
+
