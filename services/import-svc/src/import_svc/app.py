@@ -18,7 +18,7 @@ def create_app(config: ImportConfig | None = None, *, mongo: MongoClient | None 
     app = create_service_app(
         config.common,
         title="Optimize import",
-        blueprints=[imports_blp],
+        blueprints=[imports_blp, *authoring.blueprints],
         readiness=[mongodb_check(wiring.mongo), catalog_check(wiring.catalog)],
     )
     app.extensions["import"] = wiring
