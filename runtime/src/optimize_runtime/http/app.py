@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from contracts.errors import ErrorCode, ServiceError
 from optimize_runtime.http.request import REQUEST_ID_HEADER, assign_request_id, authenticate, request_id
 from optimize_runtime.identity import Authenticator
+from optimize_runtime.observability.http_requests import observe_requests
 from optimize_runtime.settings import CommonSettings
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ def create_service_app(settings: CommonSettings, *, title: str, blueprints: Iter
     _register_operations(app, list(readiness))
     _register_error_handlers(app)
     authenticator = Authenticator(settings.auth)
+    observe_requests(app, settings.service)  # first, so that its clock and log line cover the hooks below
     app.before_request(assign_request_id)
     app.before_request(lambda: authenticate(authenticator))
 

@@ -1,8 +1,41 @@
 """Serve a Flask app factory with gunicorn (threads), configured from the service's settings."""
 
+import logging
 from collections.abc import Callable
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
+
+from optimize_runtime.observability.multiprocess import remove_metrics_dir, worker_exited
+
+log = logging.getLogger(__name__)
+
+# The connections a service's wiring holds (see each service's bootstrap.py).
+_WIRING_CONNECTIONS = ("catalog", "events", "mongo")
+
+
+class GunicornLogger(Logger):
+    """gunicorn's own messages go to the root logger, so that they are JSON lines like all the others."""
+
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        for gunicorn_log in (self.error_log, self.access_log):
+            for handler in list(gunicorn_log.handlers):
+                gunicorn_log.removeHandler(handler)
+            gunicorn_log.propagate = True
+
+
+def close_worker_connections(server, worker) -> None:
+    """gunicorn's worker_exit hook: in-flight requests are done; close the worker's connections."""
+    app = getattr(worker, "wsgi", None)
+    for wiring in getattr(app, "extensions", {}).values():
+        for attribute in _WIRING_CONNECTIONS:
+            connection = getattr(wiring, attribute, None)
+            if connection is not None and callable(getattr(connection, "close", None)):
+                try:
+                    connection.close()
+                except Exception:  # noqa: BLE001 - the worker exits anyway; say what did not close cleanly
+                    log.warning("closing %s failed", attribute, exc_info=True)
 
 
 class GunicornServer(BaseApplication):
@@ -23,9 +56,13 @@ class GunicornServer(BaseApplication):
 
 def serve(app_factory: Callable, *, bind: str, workers: int = 1, threads: int = 8,
           graceful_timeout: int = 30, timeout: int = 60) -> None:
+    """On SIGTERM gunicorn stops accepting, lets in-flight requests finish for up to `graceful_timeout`
+    seconds, then the workers close their connections and exit."""
     GunicornServer(app_factory, {
         "bind": bind, "workers": workers, "threads": threads, "worker_class": "gthread",
         "graceful_timeout": graceful_timeout, "timeout": timeout, "accesslog": None,
-        "preload_app": False,
-        "control_socket_disable": True,  # several services share one machine; nothing uses it
+        "preload_app": False, "logger_class": GunicornLogger,
+        "worker_exit": close_worker_connections,
+        "child_exit": lambda server, worker: worker_exited(worker.pid),
+        "on_exit": lambda server: remove_metrics_dir(),
     }).run()

@@ -4,16 +4,14 @@ on a small server in a daemon thread, so that Kubernetes can probe it and Promet
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from optimize_runtime.http.app import ReadinessCheck
 from optimize_runtime.observability.metrics import metrics_exposition
 
 log = logging.getLogger(__name__)
-
-ReadinessProbe = tuple[str, Callable[[], None]]
-
 
 class _QuietHandler(WSGIRequestHandler):
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - the signature of the base class
@@ -24,7 +22,7 @@ class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
 
 
-def operations_app(readiness: Iterable[ReadinessProbe]):
+def operations_app(readiness: Iterable[ReadinessCheck]):
     checks = list(readiness)
 
     def app(environ, start_response):
@@ -37,12 +35,12 @@ def operations_app(readiness: Iterable[ReadinessProbe]):
             return _json(start_response, "200 OK", {"status": "alive"})
         if path == "/readyz":
             results, failed = {}, False
-            for name, probe in checks:
+            for check in checks:
                 try:
-                    probe()
-                    results[name] = "ok"
+                    check.probe()
+                    results[check.name] = "ok"
                 except Exception as error:  # noqa: BLE001 - any failure means not ready, and we say which
-                    results[name], failed = f"failed: {error}", True
+                    results[check.name], failed = f"failed: {error}", True
             if failed:
                 return _json(start_response, "503 Service Unavailable",
                              {"status": "not ready", "checks": results})
@@ -57,7 +55,7 @@ def _json(start_response, status: str, body: dict) -> list[bytes]:
     return [json.dumps(body).encode()]
 
 
-def serve_operations(host: str, port: int, readiness: Iterable[ReadinessProbe]) -> WSGIServer:
+def serve_operations(host: str, port: int, readiness: Iterable[ReadinessCheck]) -> WSGIServer:
     """Starts serving at once in a daemon thread; the returned server's `shutdown()` stops it."""
     server = make_server(host, port, operations_app(readiness), server_class=_ThreadingWSGIServer,
                          handler_class=_QuietHandler)
