@@ -1,11 +1,13 @@
 """`export-svc serve`."""
 
 import argparse
-import logging
 import sys
 
-from export_svc.config import ExportConfig
+from optimize_runtime.observability import configure_logging
+from optimize_runtime.observability.multiprocess import prepare_metrics_dir
 from optimize_runtime.settings import ConfigurationError
+
+from export_svc.config import ExportConfig
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,9 +20,12 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigurationError as error:
         print(f"export-svc cannot start: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=config.common.log_level)
-    from export_svc.app import create_app
+    common = config.common
+    configure_logging(common.service, common.log_level, common.log_format)
+    prepare_metrics_dir(common.service, common.metrics_dir)  # before the app imports prometheus_client
     from optimize_runtime.http.serve import serve
+
+    from export_svc.app import create_app
 
     serve(lambda: create_app(config), bind=config.http.bind, workers=config.http.workers,
           threads=config.http.threads, graceful_timeout=config.http.graceful_timeout_s)
