@@ -51,20 +51,33 @@ class DefinitionCheckSchema(DefinitionRefSchema):
     """The catalog's verdict on one reference of the file."""
 
     name = fields.String(allow_none=True, load_default=None)
-    exists = fields.Boolean(required=True)  # the key exists for every listed tenant (a shared one counts)
-    missingTenants = fields.List(fields.String(allow_none=True), load_default=list)
+    # The reference passes: some listed tenant (or a shared deployment) has the key, and some listed version
+    # exists ("all"/"latest": any version). [t1, t2] where only t1 has it exists; [t2] alone does not.
+    exists = fields.Boolean(required=True)
+    missingTenants = fields.List(fields.String(allow_none=True), load_default=list)  # listed, without the key
     existingVersions = fields.List(fields.String(), load_default=list)
     missingVersions = fields.List(fields.String(), load_default=list)
     authorized = fields.Boolean(required=True)
     forbiddenTenants = fields.List(fields.String(allow_none=True), load_default=list)
     inScope = fields.Boolean(allow_none=True, load_default=None)  # null when not importing into a collection
     tenantsOutOfScope = fields.List(fields.String(allow_none=True), load_default=list)
-    xml = fields.String(allow_none=True, load_default=None)  # the target's XML of the latest existing listed version
+    # the target's XML of the latest existing listed version, when the catalog holds it
+    xml = fields.String(allow_none=True, load_default=None)
+
+
+class ForbiddenDefinitionSchema(_Message):
+    """A key the user may not read, once per key, with every tenant it was refused for."""
+
+    type = fields.String(required=True, validate=validate.OneOf(DEFINITION_TYPES))
+    key = fields.String(required=True)
+    tenantIds = fields.List(fields.String(allow_none=True), required=True)
 
 
 class CheckImportResult(_Message):
     collection = fields.Nested(CollectionAccessSchema, allow_none=True, load_default=None)
+    # one per reference, in the order of the params
     definitions = fields.List(fields.Nested(DefinitionCheckSchema), required=True)
+    forbiddenDefinitions = fields.List(fields.Nested(ForbiddenDefinitionSchema), load_default=list)
 
 
 class CheckExportParams(_Message):
@@ -78,7 +91,8 @@ class ExportDefinitionCheckSchema(DefinitionRefSchema):
 
 
 class CheckExportResult(_Message):
-    definitions = fields.List(fields.Nested(ExportDefinitionCheckSchema), required=True)
+    definitions = fields.List(fields.Nested(ExportDefinitionCheckSchema), required=True)  # one per reference
+    forbiddenDefinitions = fields.List(fields.Nested(ForbiddenDefinitionSchema), load_default=list)
 
 
 class CollectionAccessParams(_Message):
@@ -93,4 +107,5 @@ class CollectionAccessResult(_Message):
 
 CHECK_IMPORT = register_rpc_method("check_import", CheckImportParams(), CheckImportResult())
 CHECK_EXPORT = register_rpc_method("check_export", CheckExportParams(), CheckExportResult())
-COLLECTION_ACCESS = register_rpc_method("collection_access", CollectionAccessParams(), CollectionAccessResult())
+COLLECTION_ACCESS = register_rpc_method("collection_access", CollectionAccessParams(),
+                                        CollectionAccessResult())
