@@ -1,0 +1,322 @@
+"""The importer's rules with a fake catalog and store: what is refused and why, what is written."""
+
+import copy
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from contracts.errors import ServiceError
+from import_svc.domain.importing import Importer, ImportRefused, ImportRequest
+from optimize_runtime.identity import SYSTEM_USER, Identity
+
+# CI puts shared/ beside the clone.
+FIXTURE = Path(__file__).parents[4] / ".." / "shared" / "fixtures" / "optimize"
+FIXTURE = FIXTURE / "carbon-reductor-dashboard.json"
+DEMO = Identity("demo", superuser=True)
+
+
+class FakeCatalog:
+    """The catalog's check_import semantics, reduced to what these tests need."""
+
+    def __init__(self, definitions=None, forbidden=(), collections=None):
+        # (type, key) -> {"versions": [...], "tenants": [...], "xml": str | None}
+        self.definitions = definitions or {}
+        self.forbidden = set(forbidden)
+        self.collections = collections or {}  # id -> {"name", "role", "scope": {(type, key): [tenants]}}
+        self.calls = []
+
+    def check_import(self, params):
+        self.calls.append(copy.deepcopy(params))
+        collection = self.collections.get(params["collectionId"])
+        checks = []
+        for ref in params["definitions"]:
+            known = self.definitions.get((ref["type"], ref["key"]))
+            tenants = known["tenants"] if known else []
+            missing_tenants = [t for t in ref["tenantIds"] if t not in tenants and None not in tenants]
+            versions = known["versions"] if known else []
+            missing_versions = [v for v in ref["versions"]
+                                if not (v in versions or (v in ("all", "latest") and versions))]
+            scope = collection["scope"].get((ref["type"], ref["key"])) if collection else None
+            checks.append({
+                **ref, "exists": bool(known) and not missing_tenants, "missingTenants": missing_tenants,
+                "existingVersions": [v for v in ref["versions"] if v not in missing_versions],
+                "missingVersions": missing_versions,
+                "authorized": not params["checkAuthorization"] or ref["key"] not in self.forbidden,
+                "forbiddenTenants": [],
+                "inScope": None if not collection else scope is not None,
+                "tenantsOutOfScope": [t for t in ref["tenantIds"] if scope is not None and t not in scope],
+                "xml": known.get("xml") if known else None,
+            })
+        collection_access = None
+        if params["collectionId"] is not None:
+            collection_access = {"id": params["collectionId"], "exists": collection is not None,
+                                 "name": collection and collection["name"],
+                                 "role": collection and collection["role"]}
+        return {"collection": collection_access, "definitions": checks}
+
+
+class FakeStore:
+    def __init__(self):
+        self.documents = []
+        self.journal = {}
+
+    def recorded_outcome(self, idempotency):
+        record = self.journal.get((idempotency.user_id, idempotency.key))
+        if record is None:
+            return None
+        if record[0] != idempotency.digest:
+            raise ServiceError("conflictError", "key reused")
+        return record[1]
+
+    def write(self, plan, outcome, idempotency):
+        self.documents += plan.documents
+        if idempotency is not None:
+            self.journal[(idempotency.user_id, idempotency.key)] = (idempotency.digest, outcome)
+        return outcome
+
+    def storage_problem(self, entity):
+        return "too large" if entity.get("name") == "huge" else None
+
+
+def process_report(report_id="r1", key="invoice", versions=("1",), tenants=(None,), **overrides):
+    entity = {
+        "id": report_id, "exportEntityType": "single_process_report", "name": f"Report {report_id}",
+        "description": None, "sourceIndexVersion": 11, "collectionId": None,
+        "data": {"definitions": [{"identifier": "d", "key": key, "versions": list(versions),
+                                  "tenantIds": list(tenants)}],
+                 "configuration": {"xml": "<old/>"}, "filter": [], "view": None, "groupBy": None,
+                 "visualization": "number", "managementReport": False, "instantPreviewReport": False},
+    }
+    entity.update(overrides)
+    return entity
+
+
+def combined_report(report_id, children):
+    return {"id": report_id, "exportEntityType": "combined_report", "name": "Combined", "description": None,
+            "sourceIndexVersion": 5, "collectionId": None,
+            "data": {"reports": [{"id": child, "color": "#1991c8"} for child in children],
+                     "configuration": {}, "visualization": "line"}}
+
+
+def dashboard(dashboard_id, report_ids):
+    tiles = [{"id": report_id, "type": "optimize_report", "position": {"x": 0, "y": 0},
+              "dimensions": {"width": 4, "height": 2}, "configuration": None} for report_id in report_ids]
+    tiles.append({"id": "", "type": "text", "position": {"x": 0, "y": 0},
+                  "dimensions": {"width": 4, "height": 2}, "configuration": {"text": None}})
+    return {"id": dashboard_id, "exportEntityType": "dashboard", "name": "Dashboard", "description": None,
+            "sourceIndexVersion": 8, "collectionId": None, "tiles": tiles, "availableFilters": [],
+            "refreshRateSeconds": None, "managementDashboard": False, "instantPreviewDashboard": False}
+
+
+def importer(catalog=None, store=None, events=None, **limits):
+    catalog = catalog or FakeCatalog({("process", "invoice"): {"versions": ["1", "2"], "tenants": [None]}})
+    return Importer(catalog, store or FakeStore(), (events if events is not None else []).append,
+                    max_entities=limits.get("max_entities", 100), max_name_length=limits.get("max_name", 100),
+                    clock=lambda: datetime(2024, 5, 1, 12, 0, tzinfo=UTC))
+
+
+def body(entities) -> bytes:
+    return json.dumps(entities).encode()
+
+
+def refusal_of(run) -> ImportRefused | ServiceError:
+    with pytest.raises(ServiceError) as caught:
+        run()
+    return caught.value
+
+
+def test_real_optimize_file_is_upgraded_and_written_with_new_ids_in_file_order():
+    catalog = FakeCatalog({("process", "NasaImageProcessing"): {"versions": ["1"], "tenants": [None],
+                                                                 "xml": "<target/>"}})
+    store, events = FakeStore(), []
+    outcome = importer(catalog, store, events).run(ImportRequest(DEMO), FIXTURE.read_bytes())
+
+    source = json.loads(FIXTURE.read_bytes())
+    assert [item["sourceId"] for item in outcome] == [entity["id"] for entity in source]
+    assert [item["entityType"] for item in outcome] == ["report"] * 6 + ["dashboard"]
+    assert [item["upgradedFrom"] for item in outcome] == [9] * 6 + [6]
+    assert len(catalog.calls) == 1
+    new_ids = [item["id"] for item in outcome]
+    assert not set(new_ids) & {entity["id"] for entity in source}
+    board = store.documents[-1]
+    assert [tile["id"] for tile in board["tiles"]] == [
+        new_ids[[e["id"] for e in source].index(report["id"])] for report in source[-1]["reports"]]
+    assert all(doc["owner"] == "demo" and doc["collectionId"] is None for doc in store.documents)
+    assert store.documents[0]["data"]["configuration"]["xml"] == "<target/>"
+    assert [event["type"] for event in events] == ["entity.imported"]
+    assert events[0]["entityIds"] == new_ids
+
+
+def test_combined_report_children_are_rewritten_to_the_new_ids():
+    store = FakeStore()
+    outcome = importer(store=store).run(
+        ImportRequest(DEMO),
+        body([process_report("a"), process_report("b"), combined_report("c", ["a", "b"])]))
+    combined = store.documents[2]
+    assert [child["id"] for child in combined["data"]["reports"]] == [outcome[0]["id"], outcome[1]["id"]]
+
+
+def test_dashboard_text_tiles_keep_their_empty_id():
+    store = FakeStore()
+    outcome = importer(store=store).run(ImportRequest(DEMO),
+                                        body([process_report("a"), dashboard("d", ["a"])]))
+    assert [tile["id"] for tile in store.documents[1]["tiles"]] == [outcome[0]["id"], ""]
+
+
+def test_missing_versions_are_dropped_with_a_warning_when_another_exists():
+    store = FakeStore()
+    outcome = importer(store=store).run(ImportRequest(DEMO), body([process_report(versions=["1", "7", "8"])]))
+    assert store.documents[0]["data"]["definitions"][0]["versions"] == ["1"]
+    assert "7, 8" in outcome[0]["warnings"][0] and "invoice" in outcome[0]["warnings"][0]
+
+
+def test_a_report_whose_versions_all_are_missing_names_its_definition():
+    error = refusal_of(lambda: importer().run(ImportRequest(DEMO), body([process_report(versions=["9"])])))
+    assert error.code == "importDefinitionDoesNotExist" and error.status == 400
+    assert error.extra["definitions"] == [{"type": "process", "key": "invoice", "versions": ["9"],
+                                           "tenantIds": [None]}]
+
+
+def test_every_failing_category_is_listed_led_by_the_highest_priority():
+    catalog = FakeCatalog(
+        {("process", "invoice"): {"versions": ["1"], "tenants": [None]},
+         ("process", "secret"): {"versions": ["1"], "tenants": [None]},
+         ("process", "elsewhere"): {"versions": ["1"], "tenants": ["t1", "t2"]},
+         ("process", "tenanted"): {"versions": ["1"], "tenants": ["t1", "t2"]}},
+        forbidden={"secret"},
+        collections={"c1": {"name": "Sales", "role": "editor",
+                            "scope": {("process", "invoice"): [None], ("process", "secret"): [None],
+                                      ("process", "tenanted"): ["t1"]}}})
+    store, events = FakeStore(), []
+    entities = [
+        {"id": "bad", "exportEntityType": "pie_chart", "name": "x", "sourceIndexVersion": 1},
+        {**process_report("new"), "sourceIndexVersion": 99},
+        process_report("missing", key="nowhere"),
+        process_report("forbidden", key="secret"),
+        process_report("unscoped", key="elsewhere", tenants=["t1"]),
+        process_report("tenant", key="tenanted", tenants=["t2"]),
+        process_report("unnamed", name=""),
+        process_report("described", description=""),
+    ]
+    error = refusal_of(lambda: importer(catalog, store, events).run(
+        ImportRequest(DEMO, collection_id="c1"), body(entities)))
+
+    assert error.code == "importFileInvalid" and error.status == 400
+    assert [problem["errorCode"] for problem in error.extra["errors"]] == [
+        "importFileInvalid", "importIndexVersionMismatch", "importDefinitionDoesNotExist",
+        "importDefinitionForbidden", "nonDefinitionScopeCompliantConflict", "nonTenantScopeCompliantConflict",
+        "importNameInvalid", "importDescriptionInvalid"]
+    by_code = {problem["errorCode"]: problem for problem in error.extra["errors"]}
+    assert by_code["importFileInvalid"]["validationErrors"][0]["entityId"] == "bad"
+    assert by_code["importIndexVersionMismatch"]["mismatchingIndices"] == [
+        {"indexName": "single-process-report", "sourceIndexVersion": 99, "targetIndexVersion": 11}]
+    assert [d["key"] for d in by_code["importDefinitionDoesNotExist"]["definitions"]] == ["nowhere"]
+    assert [d["key"] for d in by_code["importDefinitionForbidden"]["definitions"]] == ["secret"]
+    conflict = by_code["nonDefinitionScopeCompliantConflict"]
+    assert conflict["conflictedItems"] == [{"id": "c1", "type": "collection", "name": "Sales"}]
+    # A definition missing from the target is outside the scope too: both are named, both need fixing.
+    assert [d["key"] for d in conflict["definitions"]] == ["nowhere", "elsewhere"]
+    assert by_code["nonTenantScopeCompliantConflict"]["definitions"] == [
+        {"type": "process", "key": "tenanted", "versions": ["1"], "tenantIds": ["t2"]}]
+    assert [e["id"] for e in by_code["importNameInvalid"]["entities"]] == ["unnamed"]
+    assert [e["id"] for e in by_code["importDescriptionInvalid"]["entities"]] == ["described"]
+    assert store.documents == []
+    assert [(event["type"], event["details"]) for event in events] == [
+        ("import.rejected", {"errorCode": "importFileInvalid"})]
+
+
+@pytest.mark.parametrize(("entities", "code", "status"), [
+    ([process_report(key="secret")], "importDefinitionForbidden", 403),
+    ([process_report(name="x" * 101)], "importNameInvalid", 400),
+    ([process_report(description="d" * 401)], "importDescriptionInvalid", 400),
+])
+def test_a_single_failing_category_gives_its_own_code_and_status(entities, code, status):
+    catalog = FakeCatalog({("process", "secret"): {"versions": ["1"], "tenants": [None]},
+                           ("process", "invoice"): {"versions": ["1"], "tenants": [None]}},
+                          forbidden={"secret"})
+    error = refusal_of(lambda: importer(catalog).run(ImportRequest(DEMO), body(entities)))
+    assert (error.code, error.status) == (code, status)
+    assert [problem["errorCode"] for problem in error.extra["errors"]] == [code]
+
+
+def test_public_api_does_not_check_definition_authorization():
+    catalog = FakeCatalog({("process", "secret"): {"versions": ["1"], "tenants": [None]}},
+                          forbidden={"secret"},
+                          collections={"c1": {"name": "C", "role": None,
+                                              "scope": {("process", "secret"): [None]}}})
+    store = FakeStore()
+    public = Identity(SYSTEM_USER, public_api=True)
+    importer(catalog, store).run(ImportRequest(public, collection_id="c1"),
+                                 body([process_report(key="secret")]))
+    assert catalog.calls[0]["checkAuthorization"] is False
+    assert store.documents[0]["owner"] == SYSTEM_USER and store.documents[0]["collectionId"] == "c1"
+
+
+@pytest.mark.parametrize(("flag_at", "path"), [
+    (("data", "managementReport"), "[0].data.managementReport"),
+    (("data", "instantPreviewReport"), "[0].data.instantPreviewReport"),
+])
+def test_generated_reports_are_refused(flag_at, path):
+    report = process_report()
+    report[flag_at[0]][flag_at[1]] = True
+    error = refusal_of(lambda: importer().run(ImportRequest(DEMO), body([report])))
+    assert error.code == "importFileInvalid"
+    assert [e["path"] for e in error.extra["validationErrors"]] == [path]
+
+
+def test_an_entity_the_store_cannot_hold_is_refused_as_invalid():
+    error = refusal_of(lambda: importer().run(ImportRequest(DEMO), body([process_report(name="huge")])))
+    assert error.code == "importFileInvalid"
+    assert error.extra["validationErrors"][0] == {"entityId": "r1", "path": "[0]", "message": "too large"}
+
+
+def test_unknown_collection_is_not_found_and_viewer_is_forbidden():
+    catalog = FakeCatalog({("process", "invoice"): {"versions": ["1"], "tenants": [None]}},
+                          collections={"c1": {"name": "C", "role": "viewer", "scope": {}}})
+    assert refusal_of(lambda: importer(catalog).run(ImportRequest(DEMO, collection_id="nope"),
+                                                    body([process_report()]))).code == "notFoundError"
+    assert refusal_of(lambda: importer(catalog).run(ImportRequest(DEMO, collection_id="c1"),
+                                                    body([process_report()]))).code == "forbiddenError"
+
+
+def test_dry_run_answers_as_the_import_would_and_writes_nothing():
+    store, events = FakeStore(), []
+    outcome = importer(store=store, events=events).run(ImportRequest(DEMO, dry_run=True),
+                                                       body([process_report(versions=["1", "5"])]))
+    assert outcome == [{"id": None, "entityType": "report", "sourceId": "r1",
+                        "warnings": [outcome[0]["warnings"][0]]}]
+    assert store.documents == [] and events == []
+
+
+def test_a_repeated_idempotency_key_gives_the_first_outcome():
+    store = FakeStore()
+    catalog = FakeCatalog({("process", "invoice"): {"versions": ["1"], "tenants": [None]}})
+    request = ImportRequest(DEMO, idempotency_key="k-1")
+    first = importer(catalog, store).run(request, body([process_report()]))
+    again = importer(catalog, store).run(request, body([process_report()]))
+    assert again == first and len(store.documents) == 1 and len(catalog.calls) == 1
+    assert refusal_of(lambda: importer(catalog, store).run(
+        request, body([process_report(name="other")]))).code == "conflictError"
+
+
+@pytest.mark.parametrize("raw", [
+    b"not json", b"{\"id\": 1}", b"[]", b"[1, 2, 3]", b"", b"   \n ", b"[NaN]", b"\xff\xfe\xfa",
+    b"[" * 200_000 + b"]" * 200_000,
+    b'[{"id": "deep", "exportEntityType": "dashboard", "name": "n", "sourceIndexVersion": 8, "tiles": '
+    + b"[" * 100 + b"]" * 100 + b"}]",
+    body([{**process_report(), "exportEntityType": "alert"}]),
+    body([process_report(data={**process_report()["data"], "filter": [{"$where": "sleep(1000)"}]})]),
+])
+def test_files_that_are_not_export_files_are_invalid(raw):
+    store = FakeStore()
+    error = refusal_of(lambda: importer(store=store).run(ImportRequest(DEMO), raw))
+    assert (error.code, error.status) == ("importFileInvalid", 400)
+    assert error.extra["validationErrors"] and store.documents == []
+
+
+def test_more_entities_than_allowed_is_payload_too_large():
+    error = refusal_of(lambda: importer(max_entities=2).run(
+        ImportRequest(DEMO), body([process_report(f"r{i}") for i in range(3)])))
+    assert (error.code, error.status) == ("payloadTooLarge", 413)
+    assert (error.extra["limit"], error.extra["actual"]) == (2, 3)
