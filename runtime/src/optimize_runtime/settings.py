@@ -5,6 +5,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
 
 DEVELOPMENT = "development"
 
@@ -21,6 +22,17 @@ def env_bool(value: str | None, default: bool = False) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def amqp_url_with_credentials(url: str, username: str | None, password: str | None) -> str:
+    """The URL with these credentials in it, quoted: operators (e.g. RabbitMQ's) hand out the user and the
+    password as separate Secret keys, and a generated password may hold characters a URL must escape."""
+    if not username:
+        return url
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    credentials = f"{quote(username, safe='')}:{quote(password or '', safe='')}"
+    return urlunsplit(parts._replace(netloc=f"{credentials}@{host}"))
 
 
 @dataclass(frozen=True)
@@ -86,7 +98,9 @@ class CommonSettings:
             mongodb_uri=mongodb_uri,
             mongodb_embedded=env_bool(e.get("OPTIMIZE_MONGODB_EMBEDDED")),
             data_dir=Path(e.get("OPTIMIZE_DATA_DIR", ".data")),
-            amqp_url=e.get("OPTIMIZE_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F"),
+            amqp_url=amqp_url_with_credentials(
+                e.get("OPTIMIZE_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F"),
+                e.get("OPTIMIZE_AMQP_USERNAME") or None, e.get("OPTIMIZE_AMQP_PASSWORD") or None),
             rpc_queue=e.get("OPTIMIZE_RPC_QUEUE", "catalog.rpc"),
             events_exchange=e.get("OPTIMIZE_EVENTS_EXCHANGE", "optimize.events"),
             rpc_timeout_s=float(e.get("OPTIMIZE_RPC_TIMEOUT_S", "5")),
