@@ -2,12 +2,18 @@
 
 from dataclasses import dataclass
 
+from optimize_runtime.store.mongo import mongo_client, write_gate
+from optimize_runtime.store.write_gate import WriteGate
 from pymongo import MongoClient
 from pymongo.database import Database
 
+from catalog_svc.adapters.mongo_catalog import (
+    AuthorizationStore,
+    CollectionStore,
+    DefinitionStore,
+    ensure_indexes,
+)
 from catalog_svc.config import CatalogConfig
-from optimize_runtime.store.mongo import mongo_client, write_gate
-from optimize_runtime.store.write_gate import WriteGate
 
 
 @dataclass
@@ -16,8 +22,16 @@ class CatalogWiring:
     mongo: MongoClient
     db: Database
     gate: WriteGate
+    definitions: DefinitionStore
+    collections: CollectionStore
+    authorizations: AuthorizationStore
 
 
-def wire(config: CatalogConfig) -> CatalogWiring:
-    client = mongo_client(config.common)
-    return CatalogWiring(config, client, client[config.common.catalog_db], write_gate(config.common))
+def wire(config: CatalogConfig, mongo: MongoClient | None = None) -> CatalogWiring:
+    """Connects to the catalog database and creates its indexes; `mongo` lets a test count commands."""
+    client = mongo or mongo_client(config.common)
+    db = client[config.common.catalog_db]
+    gate = write_gate(config.common)
+    ensure_indexes(db)
+    return CatalogWiring(config, client, db, gate, DefinitionStore(db, gate), CollectionStore(db, gate),
+                         AuthorizationStore(db, gate))

@@ -1,10 +1,10 @@
-"""`catalog-svc serve | rpc`."""
+"""`catalog-svc serve | rpc | seed (FILE.json | --demo)`."""
 
 import argparse
+import logging
 import sys
+from pathlib import Path
 
-from optimize_runtime.observability import configure_logging
-from optimize_runtime.observability.multiprocess import prepare_metrics_dir
 from optimize_runtime.settings import ConfigurationError
 
 from catalog_svc.config import CatalogConfig
@@ -15,16 +15,18 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="serve the HTTP API with gunicorn")
     commands.add_parser("rpc", help="run the RPC worker answering on the catalog queue")
+    seed = commands.add_parser("seed", help="load definitions, collections and authorizations (idempotent)")
+    source = seed.add_mutually_exclusive_group(required=True)
+    source.add_argument("file", nargs="?", type=Path, help="a seed file (format: catalog_svc.seeding)")
+    source.add_argument("--demo", action="store_true", help="the demo set that `make run` loads")
     args = parser.parse_args(argv)
     try:
         config = CatalogConfig.from_env()
     except ConfigurationError as error:
         print(f"catalog-svc cannot start: {error}", file=sys.stderr)
         return 2
-    common = config.common
-    configure_logging(common.service, common.log_level, common.log_format)
+    logging.basicConfig(level=config.common.log_level)
     if args.command == "serve":
-        prepare_metrics_dir(common.service, common.metrics_dir)  # before the app imports prometheus_client
         from optimize_runtime.http.serve import serve
 
         from catalog_svc.app import create_app
@@ -32,15 +34,26 @@ def main(argv: list[str] | None = None) -> int:
         serve(lambda: create_app(config), bind=config.http.bind, workers=config.http.workers,
               threads=config.http.threads, graceful_timeout=config.http.graceful_timeout_s)
     elif args.command == "rpc":
-        from optimize_runtime.http.readiness import mongodb_check, rabbitmq_check
-        from optimize_runtime.observability.operations_server import serve_operations
-        from optimize_runtime.store.mongo import mongo_client
-
         from catalog_svc.rpc_worker import run_worker
 
-        serve_operations(config.http.host, common.operations_port,
-                         [mongodb_check(mongo_client(common)), rabbitmq_check(common.amqp_url)])
         run_worker(config)
+    elif args.command == "seed":
+        return _seed(config, None if args.demo else args.file)
+    return 0
+
+
+def _seed(config: CatalogConfig, path: Path | None) -> int:
+    from catalog_svc.bootstrap import wire
+    from catalog_svc.seeding import SeedInvalid, seed_file
+
+    wiring = wire(config)
+    try:
+        print(seed_file(wiring, path))
+    except (OSError, SeedInvalid) as error:
+        print(f"catalog-svc seed: {path or 'demo seed'} cannot be loaded: {error}", file=sys.stderr)
+        return 1
+    finally:
+        wiring.mongo.close()
     return 0
 
 

@@ -1,0 +1,16 @@
+"""The caller of a request as the catalog's rules see it."""
+
+from flask import current_app
+from optimize_runtime.http import current_identity
+
+from catalog_svc.bootstrap import CatalogWiring
+from catalog_svc.domain.model import User
+
+
+def current_user() -> User:
+    identity = current_identity()
+    return User(identity.user_id, frozenset(identity.groups), identity.superuser)
+
+
+def catalog() -> CatalogWiring:
+    return current_app.extensions["catalog"]
