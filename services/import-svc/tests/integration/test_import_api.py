@@ -1,0 +1,210 @@
+"""POST /api/import against the real catalog worker, RabbitMQ and the MongoDB-protocol server."""
+
+import json
+from pathlib import Path
+
+from import_svc.app import create_app
+from import_svc.config import ImportConfig
+from pymongo import MongoClient, monitoring
+
+# CI puts shared/ beside the clone.
+FIXTURE = Path(__file__).parents[4] / ".." / "shared" / "fixtures" / "optimize"
+FIXTURE = FIXTURE / "carbon-reductor-dashboard.json"
+NASA = "NasaImageProcessing"
+
+
+def seed_definitions(installation, *definitions):
+    """Registers `(key, versions, tenants)` process definitions and authorizes demo for every process key."""
+    headers = installation.headers()
+    items = [{"type": "process", "key": key, "name": key, "version": version, "tenantId": tenant,
+              "xml": f"<definitions id='{key}-{version}'/>"}
+             for key, versions, tenants in definitions for version in versions for tenant in tenants]
+    response = installation.catalog.post("/api/definition", json=items, headers=headers)
+    assert response.status_code in (200, 204), response.get_data(as_text=True)
+    grant = [{"identity": {"id": "demo", "type": "user"}, "definitionType": "process", "definitionKey": "*",
+              "tenants": [None, "t1", "t2"]}]
+    response = installation.catalog.post("/api/authorization", json=grant, headers=headers)
+    assert response.status_code in (200, 204), response.get_data(as_text=True)
+
+
+def new_collection(installation, name="Target", scope=(), user="demo"):
+    headers = installation.headers(user)
+    created = installation.catalog.post("/api/collection", json={"name": name}, headers=headers)
+    assert created.status_code == 200, created.json
+    collection_id = created.json["id"]
+    if scope:
+        entries = [{"definitionType": "process", "definitionKey": key, "tenants": list(tenants)}
+                   for key, tenants in scope]
+        response = installation.catalog.post(f"/api/collection/{collection_id}/scope", json=entries,
+                                             headers=headers)
+        assert response.status_code in (200, 204), response.get_data(as_text=True)
+    return collection_id
+
+
+def stored(installation) -> MongoClient:
+    return MongoClient(installation.environ["OPTIMIZE_MONGODB_URI"])[installation.names.entities_db]
+
+
+def entity_count(installation) -> int:
+    db = stored(installation)
+    return db.reports.count_documents({}) + db.dashboards.count_documents({})
+
+
+def process_report(report_id="r1", key="invoice", versions=("1",), tenants=(None,), **overrides):
+    entity = {
+        "id": report_id, "exportEntityType": "single_process_report", "name": f"Report {report_id}",
+        "description": None, "sourceIndexVersion": 11, "collectionId": None,
+        "data": {"definitions": [{"identifier": "d", "key": key, "versions": list(versions),
+                                  "tenantIds": list(tenants)}],
+                 "configuration": {"xml": "<old/>"}, "filter": [], "view": None, "groupBy": None,
+                 "visualization": "number", "managementReport": False, "instantPreviewReport": False},
+    }
+    entity.update(overrides)
+    return entity
+
+
+def post_import(installation, entities=None, *, raw=None, query="", headers=None, client=None):
+    client = client or installation.imports
+    return client.post(f"/api/import{query}", data=raw if raw is not None else json.dumps(entities),
+                       content_type="application/json", headers=headers or installation.headers())
+
+
+def test_real_optimize_file_imports_into_a_collection_whose_scope_holds_its_definition(installation):
+    seed_definitions(installation, (NASA, ["1", "2"], [None]))
+    collection_id = new_collection(installation, "Mars", scope=[(NASA, [None])])
+
+    response = post_import(installation, raw=FIXTURE.read_bytes(), query=f"?collectionId={collection_id}")
+
+    assert response.status_code == 200, response.json
+    outcome = response.json
+    source = json.loads(FIXTURE.read_bytes())
+    assert [item["sourceId"] for item in outcome] == [entity["id"] for entity in source]
+    assert [item["entityType"] for item in outcome] == ["report"] * 6 + ["dashboard"]
+    new_id_of = {item["sourceId"]: item["id"] for item in outcome}
+    db = stored(installation)
+    board = db.dashboards.find_one({"_id": outcome[-1]["id"]})
+    assert [tile["id"] for tile in board["tiles"]] == [
+        new_id_of[tile["id"]] for tile in source[-1]["reports"]]
+    reports = list(db.reports.find({"_id": {"$in": [item["id"] for item in outcome[:6]]}}))
+    assert len(reports) == 6
+    assert {(doc["collectionId"], doc["owner"]) for doc in [board, *reports]} == {(collection_id, "demo")}
+    # The target's XML replaces the file's, as Optimize does.
+    assert {doc["data"]["configuration"]["xml"] for doc in reports} == {f"<definitions id='{NASA}-2'/>"}
+
+
+def test_real_optimize_file_is_refused_by_a_target_without_its_definition(installation):
+    seed_definitions(installation, ("invoice", ["1"], [None]))
+    collection_id = new_collection(installation, "Mars", scope=[(NASA, [None])])
+
+    response = post_import(installation, raw=FIXTURE.read_bytes(), query=f"?collectionId={collection_id}")
+
+    assert response.status_code == 400
+    assert response.json["errorCode"] == "importDefinitionDoesNotExist"
+    assert response.json["definitions"] == [
+        {"type": "process", "key": NASA, "versions": ["all"], "tenantIds": [None]}]
+    assert NASA in response.json["errorMessage"]
+    assert entity_count(installation) == 0
+
+
+def test_private_import_with_versions_dropped_and_a_combined_report(installation):
+    seed_definitions(installation, ("invoice", ["1", "2"], [None]))
+    entities = [process_report("a", versions=["2", "3"]), process_report("b"),
+                {"id": "c", "exportEntityType": "combined_report", "name": "Both", "description": "two",
+                 "sourceIndexVersion": 5, "collectionId": "elsewhere",
+                 "data": {"reports": [{"id": "a", "color": "red"}, {"id": "b", "color": "blue"}],
+                          "configuration": {}, "visualization": "line"}}]
+
+    response = post_import(installation, entities)
+
+    assert response.status_code == 200, response.json
+    a, b, c = response.json
+    assert "3" in a["warnings"][0] and "warnings" not in b
+    db = stored(installation)
+    assert db.reports.find_one({"_id": a["id"]})["data"]["definitions"][0]["versions"] == ["2"]
+    combined = db.reports.find_one({"_id": c["id"]})
+    assert [child["id"] for child in combined["data"]["reports"]] == [a["id"], b["id"]]
+    assert combined["collectionId"] is None and combined["owner"] == "demo"
+
+
+def test_who_may_import_where(installation):
+    seed_definitions(installation, ("invoice", ["1"], [None]))
+    collection_id = new_collection(installation, scope=[("invoice", [None])])
+    roles = [{"identity": {"id": "bob", "type": "user"}, "role": "viewer"}]
+    response = installation.catalog.post(f"/api/collection/{collection_id}/role", json=roles,
+                                         headers=installation.headers())
+    assert response.status_code in (200, 204), response.get_data(as_text=True)
+    file = [process_report()]
+
+    assert post_import(installation, file, headers={"Authorization": "Bearer nope"}).status_code == 401
+    not_superuser = post_import(installation, file, headers=installation.headers("alice"))
+    assert (not_superuser.status_code, not_superuser.json["errorCode"]) == (403, "forbiddenError")
+    viewer = post_import(installation, file, query=f"?collectionId={collection_id}",
+                         headers=installation.headers("bob", ["optimize-admins"]))
+    assert (viewer.status_code, viewer.json["errorCode"]) == (403, "forbiddenError")
+    unknown = post_import(installation, file, query="?collectionId=no-such-collection")
+    assert (unknown.status_code, unknown.json["errorCode"]) == (404, "notFoundError")
+    public = installation.imports.post("/api/public/import", data=json.dumps(file),
+                                       content_type="application/json", headers=installation.public_headers())
+    assert (public.status_code, public.json["errorCode"]) == (400, "badRequestError")
+    assert installation.imports.post(f"/api/public/import?collectionId={collection_id}",
+                                     data=json.dumps(file), content_type="application/json",
+                                     headers=installation.headers()).status_code == 401
+    assert entity_count(installation) == 0
+
+    public = installation.imports.post(f"/api/public/import?collectionId={collection_id}",
+                                       data=json.dumps(file), content_type="application/json",
+                                       headers=installation.public_headers())
+    assert public.status_code == 200, public.json
+    assert stored(installation).reports.find_one({"_id": public.json[0]["id"]})["owner"] == "System User"
+
+
+class CommandCounter(monitoring.CommandListener):
+    def __init__(self):
+        self.commands: list[str] = []
+
+    def started(self, event):
+        self.commands.append(event.command_name)
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        pass
+
+
+def test_one_catalog_call_and_as_many_mongodb_commands_for_1_as_for_500_entities(installation,
+                                                                                  monkeypatch):
+    seed_definitions(installation, ("invoice", ["1"], [None]))
+    counter = CommandCounter()
+    client = MongoClient(installation.environ["OPTIMIZE_MONGODB_URI"], event_listeners=[counter],
+                         tz_aware=True)
+    app = create_app(ImportConfig.from_env(installation.environ), mongo=client)
+    rpc, calls = app.extensions["import"].catalog, []
+    call = rpc.call
+    monkeypatch.setattr(rpc, "call",
+                        lambda method, params, **kw: calls.append(method) or call(method, params, **kw))
+
+    def commands_for(count: int, key: str) -> tuple[list[str], list[str]]:
+        counter.commands.clear()
+        calls.clear()
+        response = post_import(installation, [process_report(f"r{i}") for i in range(count)],
+                               client=app.test_client(),
+                               headers={**installation.headers(), "Idempotency-Key": key})
+        assert response.status_code == 200 and len(response.json) == count
+        return sorted(counter.commands), list(calls)
+
+    try:
+        one, one_calls = commands_for(1, "one")
+        many, many_calls = commands_for(500, "many")
+    finally:
+        app.extensions["import"].catalog.close()
+        client.close()
+    assert one_calls == many_calls == ["check_import"]
+    assert one == many
+    assert entity_count(installation) == 501
+
+
+def _counted_names(installation, prefix: str) -> int:
+    db = stored(installation)
+    query = {"name": {"$regex": f"^{prefix}"}}
+    return db.reports.count_documents(query) + db.dashboards.count_documents(query)
