@@ -1,20 +1,22 @@
 """export-svc HTTP."""
 
 from flask import Flask
-
-from export_svc.bootstrap import wire
-from export_svc.config import ExportConfig
 from optimize_runtime.http import create_service_app
 from optimize_runtime.http.readiness import catalog_check, mongodb_check
+from pymongo import MongoClient
+
+from export_svc.api import entities, export_files
+from export_svc.bootstrap import wire
+from export_svc.config import ExportConfig
 
 
-def create_app(config: ExportConfig | None = None) -> Flask:
+def create_app(config: ExportConfig | None = None, *, mongo: MongoClient | None = None) -> Flask:
     config = config or ExportConfig.from_env()
-    wiring = wire(config)
+    wiring = wire(config, mongo)
     app = create_service_app(
         config.common,
         title="Optimize export",
-        blueprints=[],
+        blueprints=[entities.blp, export_files.blp],
         readiness=[mongodb_check(wiring.mongo), catalog_check(wiring.catalog)],
     )
     app.extensions["export"] = wiring

@@ -1,34 +1,59 @@
 """Wires export-svc's adapters to its configuration; the one place that knows them all."""
 
+import logging
 from dataclasses import dataclass
 
+from marshmallow import ValidationError
+from optimize_runtime.messaging import EventPublisher, EventPublishFailed, RpcClient
+from optimize_runtime.store.mongo import mongo_client
 from pymongo import MongoClient
 from pymongo.database import Database
 
+from export_svc.adapters.catalog import ExportCatalog
+from export_svc.adapters.entity_reader import EntityReader
 from export_svc.config import ExportConfig
-from optimize_runtime.messaging import EventPublisher, RpcClient
-from optimize_runtime.store.mongo import mongo_client, write_gate
-from optimize_runtime.store.write_gate import WriteGate
+from export_svc.domain.exporting import Exporter
+from export_svc.domain.reading import EntityReading
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
 class ExportWiring:
     config: ExportConfig
     mongo: MongoClient
-    db: Database
-    gate: WriteGate
+    db: Database  # read only: import-svc is the one writer of the entity store
     catalog: RpcClient
     events: EventPublisher
+    entities: EntityReader
+    reading: EntityReading
+    exporter: Exporter
 
 
-def wire(config: ExportConfig) -> ExportWiring:
+def wire(config: ExportConfig, mongo: MongoClient | None = None) -> ExportWiring:
+    """`mongo`: a client made by the caller (tests pass one with command monitoring)."""
     common = config.common
-    client = mongo_client(common)
+    client = mongo or mongo_client(common)
+    db = client[common.entities_db]
+    catalog = RpcClient(common.amqp_url, common.rpc_queue, timeout_s=common.rpc_timeout_s)
+    events = EventPublisher(common.amqp_url, exchange=common.events_exchange)
+    entities = EntityReader(db)
+    export_catalog = ExportCatalog(catalog)
+
+    def publish(event: dict) -> None:
+        # The file is made already: a lost event is logged, not turned into a failed download.
+        try:
+            events.publish(event)
+        except (EventPublishFailed, ValidationError):
+            log.exception("could not publish %s for %s", event["type"], event["entityIds"])
+
     return ExportWiring(
         config=config,
         mongo=client,
-        db=client[common.entities_db],
-        gate=write_gate(common),
-        catalog=RpcClient(common.amqp_url, common.rpc_queue, timeout_s=common.rpc_timeout_s),
-        events=EventPublisher(common.amqp_url, exchange=common.events_exchange),
+        db=db,
+        catalog=catalog,
+        events=events,
+        entities=entities,
+        reading=EntityReading(entities, export_catalog),
+        exporter=Exporter(entities, export_catalog, publish),
     )

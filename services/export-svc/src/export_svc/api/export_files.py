@@ -1,0 +1,64 @@
+"""Export files: downloads for users, JSON answers for other services (Optimize's paths)."""
+
+from contracts.errors import ErrorCode, ServiceError
+from flask import Response, current_app, request
+from flask_smorest import Blueprint
+from marshmallow import ValidationError, fields, validate
+from optimize_runtime.http import request_id, require_superuser
+
+from export_svc.domain.exporting import Exporter
+
+blp = Blueprint("export_files", __name__, url_prefix="/api",
+                description="Reports and dashboards as export files")
+
+_ID_LIST = fields.List(fields.String(validate=validate.Length(min=1)), required=True,
+                       validate=validate.Length(min=1))
+
+
+def _exporter() -> Exporter:
+    return current_app.extensions["export"].exporter
+
+
+def _download(entity_type: str, entity_id: str, file_name: str) -> Response:
+    user = require_superuser()
+    entities = _exporter().export(user, entity_type, [entity_id], request_id=request_id())
+    response = current_app.json.response(entities)
+    response.headers.set("Content-Disposition", "attachment", filename=file_name)
+    return response
+
+
+def _public_export(entity_type: str) -> Response:
+    user = require_superuser()
+    try:
+        entity_ids = _ID_LIST.deserialize(request.get_json(silent=True))
+    except ValidationError as error:
+        raise ServiceError(ErrorCode.BAD_REQUEST, "The body must be a non-empty JSON array of ids",
+                           validationErrors={"json": error.messages}) from error
+    # As in Optimize, the public API is trusted with every definition: no authorization check.
+    entities = _exporter().export(user, entity_type, entity_ids, check_authorization=False,
+                                  request_id=request_id())
+    return current_app.json.response(entities)
+
+
+@blp.get("/export/report/json/<report_id>/<file_name>")
+@blp.response(200, description="The report, after the single reports of a combined report")
+def export_report(report_id: str, file_name: str):
+    return _download("report", report_id, file_name)
+
+
+@blp.get("/export/dashboard/json/<dashboard_id>/<file_name>")
+@blp.response(200, description="Every report the dashboard shows, each once, then the dashboard")
+def export_dashboard(dashboard_id: str, file_name: str):
+    return _download("dashboard", dashboard_id, file_name)
+
+
+@blp.post("/public/export/report/definition/json")
+@blp.response(200, description="The reports, each after what it needs")
+def public_export_reports():
+    return _public_export("report")
+
+
+@blp.post("/public/export/dashboard/definition/json")
+@blp.response(200, description="The dashboards, each after its reports")
+def public_export_dashboards():
+    return _public_export("dashboard")

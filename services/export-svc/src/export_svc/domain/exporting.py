@@ -1,0 +1,121 @@
+"""Export files: the requested entities with every report they need, first, each once.
+
+The store is asked once per level of references (requested entities, their reports, the children of
+combined reports among those), never once per entity; the catalog once per export."""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from contracts.entities import export_entity_from_stored
+from contracts.errors import ErrorCode, ServiceError
+from contracts.events import ENTITY_EXPORTED, new_event
+from contracts.export_file import definitions_of, referenced_report_ids
+from optimize_runtime.identity import Identity
+
+ENTITY_NAMES = {"report": "Report", "dashboard": "Dashboard"}
+
+# The report ids each entity shows, in order.
+References = dict[str, list[str]]
+
+
+class StoredEntities(Protocol):
+    def get_many(self, entity_ids: Iterable[str], entity_type: str | None = None) -> dict[str, dict]: ...
+
+
+class ExportAuthorization(Protocol):
+    def check_export(self, user: Identity, definitions: list[dict]) -> dict: ...
+
+
+@dataclass
+class Exporter:
+    entities: StoredEntities
+    catalog: ExportAuthorization
+    publish: Callable[[dict], None]
+
+    def export(self, user: Identity, entity_type: str, entity_ids: list[str], *,
+               check_authorization: bool = True, request_id: str | None = None) -> list[dict]:
+        """The export file of these reports or dashboards, in request order, each preceded by the
+        reports it shows (a combined report's children before it). `check_authorization`: whether the
+        user must be authorized for every definition read (not on the public API, as in Optimize)."""
+        requested = list(dict.fromkeys(entity_ids))
+        roots = self.entities.get_many(requested, entity_type)
+        missing = [entity_id for entity_id in requested if entity_id not in roots]
+        if missing:
+            raise ServiceError(ErrorCode.NOT_FOUND,
+                               f"{ENTITY_NAMES[entity_type]} '{missing[0]}' does not exist",
+                               f"These {entity_type}s do not exist: {', '.join(missing)}",
+                               id=missing[0], ids=missing)
+
+        documents, references = self._with_referenced_reports(roots)
+        _refuse_dangling_references(documents, references)
+        ordered = _in_export_order(requested, references)
+        entities = [export_entity_from_stored(documents[entity_id]) for entity_id in ordered]
+        if check_authorization:
+            self._check_authorized(user, entities)
+
+        self.publish(new_event(ENTITY_EXPORTED, user.user_id, ordered, request_id=request_id,
+                               details={"requested": requested, "entityType": entity_type}))
+        return entities
+
+    def _with_referenced_reports(self, roots: dict[str, dict]) -> tuple[dict[str, dict], References]:
+        """Every document reachable from the roots, and the report ids each one shows, in order."""
+        documents, references = dict(roots), {}
+        level = list(roots.values())
+        while level:
+            for document in level:
+                references[document["id"]] = referenced_report_ids(document)
+            wanted = [report_id for document in level for report_id in references[document["id"]]
+                      if report_id not in documents]
+            found = self.entities.get_many(wanted, "report") if wanted else {}
+            documents.update(found)
+            level = list(found.values())
+        return documents, references
+
+    def _check_authorized(self, user: Identity, entities: list[dict]) -> None:
+        definitions = definitions_of(entities)
+        if not definitions:
+            return
+        forbidden = self.catalog.check_export(user, definitions)["forbiddenDefinitions"]
+        if forbidden:
+            names = ", ".join(f"{definition['type']} '{definition['key']}'" for definition in forbidden)
+            raise ServiceError(ErrorCode.FORBIDDEN, f"User '{user.user_id}' may not export: {names}",
+                               "The user is not authorized for these definitions (or some of their "
+                               "tenants) that the exported reports read", definitions=forbidden)
+
+
+def _refuse_dangling_references(documents: dict[str, dict], references: References) -> None:
+    """Optimize answers a 500 when a report a dashboard or combined report shows is gone; we say which."""
+    dangling = []
+    for entity_id, report_ids in references.items():
+        missing = [report_id for report_id in report_ids if report_id not in documents]
+        if missing:
+            dangling.append({"id": entity_id, "entityType": documents[entity_id]["entityType"],
+                             "missingReportIds": missing})
+    if dangling:
+        missing_ids = list(dict.fromkeys(
+            report_id for entity in dangling for report_id in entity["missingReportIds"]))
+        raise ServiceError(
+            ErrorCode.MISSING_REFERENCED_REPORTS,
+            f"Referenced reports do not exist any more: {', '.join(missing_ids)}",
+            "Remove them from these entities, or delete the entities, before exporting: "
+            + ", ".join(entity["id"] for entity in dangling),
+            missingReportIds=missing_ids, entities=dangling)
+
+
+def _in_export_order(requested: list[str], references: References) -> list[str]:
+    """Depth first: what an entity shows comes before it; each id once, where it first appears."""
+    ordered: dict[str, None] = {}
+    visiting: set[str] = set()
+
+    def add(entity_id: str) -> None:
+        if entity_id in ordered or entity_id in visiting:
+            return
+        visiting.add(entity_id)
+        for report_id in references.get(entity_id, []):
+            add(report_id)
+        ordered[entity_id] = None
+
+    for entity_id in requested:
+        add(entity_id)
+    return list(ordered)

@@ -1,0 +1,81 @@
+"""Which entities a user sees: their own private ones and those of every collection they have a role in.
+
+Each call asks the catalog at most once, and not at all for the user's own private entities."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from contracts.entities import visible_to
+from contracts.errors import ErrorCode, ServiceError, not_found
+from optimize_runtime.identity import Identity
+
+ENTITY_NAMES = {"report": "Report", "dashboard": "Dashboard"}
+# What the owner of a private entity may do with it, in Optimize's terms.
+OWNER_ROLE = "editor"
+
+
+class EntityDocuments(Protocol):
+    def get(self, entity_id: str, entity_type: str | None = None) -> dict | None: ...
+    def summaries_visible_to(self, user_id: str, collection_ids: Iterable[str]) -> list[dict]: ...
+    def summaries_in_collection(self, collection_id: str) -> list[dict]: ...
+
+
+class CollectionRoles(Protocol):
+    def collection_access(self, user: Identity, collection_ids: list[str] | None) -> dict[str, dict]: ...
+
+
+@dataclass(frozen=True)
+class Seen:
+    """An entity as one user sees it: the document and the user's role for it."""
+
+    document: dict
+    role: str
+
+
+@dataclass
+class EntityReading:
+    entities: EntityDocuments
+    catalog: CollectionRoles
+
+    def entity_list(self, user: Identity) -> list[Seen]:
+        """Newest first, as Optimize lists them."""
+        roles = _roles(self.catalog.collection_access(user, None))
+        documents = self.entities.summaries_visible_to(user.user_id, roles)
+        return _newest_first(Seen(document, _role_of(document, roles)) for document in documents)
+
+    def collection_entities(self, user: Identity, collection_id: str) -> list[Seen]:
+        access = self.catalog.collection_access(user, [collection_id]).get(collection_id)
+        if access is None or not access["exists"]:
+            raise not_found("Collection", collection_id)
+        if access.get("role") is None:
+            raise ServiceError(ErrorCode.FORBIDDEN,
+                               f"User '{user.user_id}' has no role in collection '{collection_id}'",
+                               collectionId=collection_id)
+        return _newest_first(Seen(document, access["role"])
+                             for document in self.entities.summaries_in_collection(collection_id))
+
+    def entity(self, user: Identity, entity_type: str, entity_id: str) -> Seen:
+        document = self.entities.get(entity_id, entity_type)
+        if document is None:
+            raise not_found(ENTITY_NAMES[entity_type], entity_id)
+        collection_id = document.get("collectionId")
+        roles = _roles(self.catalog.collection_access(user, [collection_id])) if collection_id else {}
+        if not visible_to(document, user.user_id, roles):
+            raise ServiceError(ErrorCode.FORBIDDEN,
+                               f"User '{user.user_id}' may not see {entity_type} '{entity_id}'", id=entity_id)
+        return Seen(document, _role_of(document, roles))
+
+
+def _roles(access: dict[str, dict]) -> dict[str, str]:
+    return {cid: collection["role"] for cid, collection in access.items()
+            if collection["exists"] and collection.get("role")}
+
+
+def _role_of(document: dict, roles: dict[str, str]) -> str:
+    collection_id = document.get("collectionId")
+    return OWNER_ROLE if collection_id is None else roles[collection_id]
+
+
+def _newest_first(seen: Iterable[Seen]) -> list[Seen]:
+    return sorted(seen, key=lambda item: (item.document["lastModified"], item.document["id"]), reverse=True)
