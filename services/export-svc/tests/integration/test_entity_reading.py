@@ -1,0 +1,91 @@
+"""The entity list and single entities: what each user sees, shaped as Optimize returns it."""
+
+import re
+
+import pytest
+
+OPTIMIZE_DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$")
+
+
+@pytest.fixture
+def collection(installation):
+    """A collection demo manages and kermit views."""
+    catalog, headers = installation.catalog, installation.headers()
+    collection_id = catalog.post("/api/collection", json={"name": "Finance"}, headers=headers).json["id"]
+    roles = [{"identity": {"id": "kermit", "type": "user"}, "role": "viewer"}]
+    response = catalog.post(f"/api/collection/{collection_id}/role", json=roles, headers=headers)
+    assert response.status_code == 204
+    return collection_id
+
+
+@pytest.fixture
+def counted_rpc(installation):
+    rpc = installation.app("export").extensions["export"].catalog
+    calls, call = [], rpc.call
+
+    def counted_call(method, params, **kwargs):
+        calls.append((method, params))
+        return call(method, params, **kwargs)
+
+    rpc.call = counted_call
+    return calls
+
+
+def test_each_user_lists_their_private_entities_and_those_of_their_collections(
+        installation, author, collection, counted_rpc):
+    private = author.process_report("Mine")
+    shared = author.process_report("Shared", collection_id=collection)
+    board = author.dashboard([author.report_tile(shared)], collection_id=collection)
+    kermits = type(author)(installation, user="kermit").process_report("Kermit's")
+
+    listed = installation.export.get("/api/entities", headers=installation.headers()).json
+    assert [(e["id"], e["currentUserRole"]) for e in listed] == [
+        (board, "manager"), (shared, "manager"), (private, "editor")]  # newest first
+    assert [method for method, _ in counted_rpc] == ["collection_access"]
+    assert counted_rpc[0][1]["collectionIds"] is None
+
+    listed = installation.export.get("/api/entities", headers=installation.headers("kermit")).json
+    assert {(e["id"], e["currentUserRole"]) for e in listed} == {
+        (board, "viewer"), (shared, "viewer"), (kermits, "editor")}
+
+    in_collection = installation.export.get(f"/api/collection/{collection}/entities",
+                                            headers=installation.headers("kermit")).json
+    assert {e["id"] for e in in_collection} == {board, shared}
+    item = next(e for e in in_collection if e["id"] == board)
+    assert (item["entityType"], item["reportType"], item["collectionId"]) == ("dashboard", None, collection)
+
+
+def test_collection_entities_need_a_role_in_an_existing_collection(installation, collection):
+    response = installation.export.get(f"/api/collection/{collection}/entities",
+                                       headers=installation.headers("piggy"))
+    assert (response.status_code, response.json["errorCode"]) == (403, "forbiddenError")
+    response = installation.export.get("/api/collection/nowhere/entities", headers=installation.headers())
+    assert (response.status_code, response.json["errorCode"]) == (404, "notFoundError")
+
+
+def test_a_report_and_a_dashboard_as_optimize_returns_them(installation, author):
+    report = author.process_report("Invoices")
+    dashboard = author.dashboard([author.report_tile(report), author.url_tile("https://camunda.com")])
+
+    body = installation.export.get(f"/api/report/{report}", headers=installation.headers()).json
+    assert list(body) == ["id", "name", "description", "owner", "lastModifier", "created", "lastModified",
+                          "collectionId", "currentUserRole", "reportType", "combined", "data"]
+    assert (body["name"], body["owner"], body["reportType"]) == ("Invoices", "demo", "process")
+    assert body["combined"] is False
+    assert OPTIMIZE_DATE.match(body["created"]) and body["created"] == body["lastModified"]
+    assert body["data"]["definitions"][0]["key"] == "invoice"
+
+    body = installation.export.get(f"/api/dashboard/{dashboard}", headers=installation.headers()).json
+    assert [tile["type"] for tile in body["tiles"]] == ["optimize_report", "external_url"]
+    assert body["availableFilters"] == [] and body["owner"] == "demo"
+
+
+def test_private_entities_are_their_owners_and_unknown_ids_are_named(installation, author):
+    report = author.process_report()
+
+    response = installation.export.get(f"/api/report/{report}", headers=installation.headers("kermit"))
+    assert (response.status_code, response.json["errorCode"]) == (403, "forbiddenError")
+    response = installation.export.get("/api/dashboard/nope", headers=installation.headers())
+    assert (response.status_code, response.json["errorCode"], response.json["id"]) == (404, "notFoundError",
+                                                                                      "nope")
+    assert installation.export.get(f"/api/report/{report}").status_code == 401
