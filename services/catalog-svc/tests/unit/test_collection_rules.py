@@ -21,8 +21,10 @@ def test_the_creator_becomes_manager():
 def test_a_viewer_may_read_but_not_change():
     collection = rules.new_collection("c1", "Sales", BOB, NOW)
     viewer = User("vic")
-    collection = replace(collection, roles=rules.with_roles_added(
-        collection, [RoleEntry(IdentityRef("user", "vic"), "viewer")]))
+    collection = replace(
+        collection,
+        roles=rules.with_roles_added(collection, [RoleEntry(IdentityRef("user", "vic"), "viewer")]),
+    )
     rules.require_access(collection, viewer)
     with pytest.raises(ServiceError) as refused:
         rules.require_manager(collection, viewer)
@@ -43,8 +45,10 @@ def test_strangers_may_not_read():
 
 def test_the_last_manager_cannot_go():
     collection = rules.new_collection("c1", "Sales", BOB, NOW)
-    for change in (lambda: rules.without_role(collection, "user:bob"),
-                   lambda: rules.with_role_changed(collection, "user:bob", "editor")):
+    for change in (
+        lambda: rules.without_role(collection, "user:bob"),
+        lambda: rules.with_role_changed(collection, "user:bob", "editor"),
+    ):
         with pytest.raises(ServiceError) as refused:
             change()
         assert refused.value.code is ErrorCode.CONFLICT
@@ -67,9 +71,11 @@ def test_adding_a_scope_entry_again_merges_its_tenants():
 
 def test_unknown_scope_entries_and_roles_are_not_found():
     collection = rules.new_collection("c1", "Sales", BOB, NOW)
-    for change in (lambda: rules.without_scope_entry(collection, "process:nope"),
-                   lambda: rules.with_scope_tenants(collection, "process:nope", [None]),
-                   lambda: rules.without_role(collection, "user:nobody")):
+    for change in (
+        lambda: rules.without_scope_entry(collection, "process:nope"),
+        lambda: rules.with_scope_tenants(collection, "process:nope", [None]),
+        lambda: rules.without_role(collection, "user:nobody"),
+    ):
         with pytest.raises(ServiceError) as refused:
             change()
         assert refused.value.code is ErrorCode.NOT_FOUND

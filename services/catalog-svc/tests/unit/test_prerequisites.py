@@ -164,8 +164,12 @@ def test_a_key_in_scope_but_absent_from_the_catalog_is_in_scope_and_missing():
 
 
 def test_the_collection_access_names_the_users_highest_role():
-    scoped = collection(roles=(RoleEntry(IdentityRef("user", "alice"), "viewer"),
-                               RoleEntry(IdentityRef("group", "analysts"), "editor")))
+    scoped = collection(
+        roles=(
+            RoleEntry(IdentityRef("user", "alice"), "viewer"),
+            RoleEntry(IdentityRef("group", "analysts"), "editor"),
+        )
+    )
     check = check_import(ALICE, [], {}, [], collection_id="c1", collection=scoped)
     access = check.collection
     assert (access.exists, access.name, access.role) == (True, "Sales", "editor")

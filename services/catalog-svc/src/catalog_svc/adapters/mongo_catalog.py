@@ -33,11 +33,14 @@ class StaleCollection(Exception):
 
 
 def ensure_indexes(db: Database) -> None:
-    db.definitions.create_index([("type", ASCENDING), ("key", ASCENDING), ("version", ASCENDING),
-                                 ("tenantId", ASCENDING)], name="definition_type_key_version_tenant")
+    db.definitions.create_index(
+        [("type", ASCENDING), ("key", ASCENDING), ("version", ASCENDING), ("tenantId", ASCENDING)],
+        name="definition_type_key_version_tenant",
+    )
     db.collections.create_index([("members", ASCENDING)], name="collection_members")
-    db.authorizations.create_index([("identityType", ASCENDING), ("identityId", ASCENDING)],
-                                   name="authorization_identity")
+    db.authorizations.create_index(
+        [("identityType", ASCENDING), ("identityId", ASCENDING)], name="authorization_identity"
+    )
 
 
 class DefinitionStore:
@@ -47,8 +50,10 @@ class DefinitionStore:
 
     def register(self, definitions: Iterable[tuple[Definition, str | None]]) -> int:
         """Registers or updates deployments with their XML; returns how many were given."""
-        writes = [UpdateOne({"_id": d.id}, {"$set": _definition_document(d, xml)}, upsert=True)
-                  for d, xml in definitions]
+        writes = [
+            UpdateOne({"_id": d.id}, {"$set": _definition_document(d, xml)}, upsert=True)
+            for d, xml in definitions
+        ]
         if writes:
             with self.gate.hold():
                 self.documents.bulk_write(writes, ordered=False)
@@ -72,8 +77,10 @@ class DefinitionStore:
     def listing(self, definition_type: str | None = None, key: str | None = None) -> list[Definition]:
         query = {name: value for name, value in (("type", definition_type), ("key", key)) if value}
         documents = self.documents.find(query, DEFINITION_FIELDS, batch_size=WHOLE_RESULT)
-        return sorted((_definition(d) for d in documents),
-                      key=lambda d: (d.type, d.key, version_order(d.version), d.tenant_id or ""))
+        return sorted(
+            (_definition(d) for d in documents),
+            key=lambda d: (d.type, d.key, version_order(d.version), d.tenant_id or ""),
+        )
 
     def xml_of(self, definition_ids: Iterable[str]) -> dict[str, str]:
         ids = sorted(set(definition_ids))
@@ -82,8 +89,14 @@ class DefinitionStore:
         documents = self.documents.find({"_id": {"$in": ids}}, {"xml": True}, batch_size=WHOLE_RESULT)
         return {d["_id"]: d["xml"] for d in documents if d.get("xml")}
 
-    def delete(self, definition_type: str, key: str, version: str | None = None,
-               tenant: str | None = None, any_tenant: bool = True) -> int:
+    def delete(
+        self,
+        definition_type: str,
+        key: str,
+        version: str | None = None,
+        tenant: str | None = None,
+        any_tenant: bool = True,
+    ) -> int:
         query: dict = {"type": definition_type, "key": key}
         if version is not None:
             query["version"] = version
@@ -120,8 +133,10 @@ class CollectionStore:
         """Writes the collection if nobody changed it since it was read; raises StaleCollection otherwise."""
         revision = collection.revision + 1
         with self.gate.hold():
-            written = self.documents.replace_one({"_id": collection.id, "revision": collection.revision},
-                                                 _collection_document(collection, revision))
+            written = self.documents.replace_one(
+                {"_id": collection.id, "revision": collection.revision},
+                _collection_document(collection, revision),
+            )
         if written.matched_count != 1:
             raise StaleCollection(collection.id)
         return replace(collection, revision=revision)
@@ -129,8 +144,9 @@ class CollectionStore:
     def put(self, collection: Collection) -> None:
         """Creates or replaces the collection whatever its revision (seeding)."""
         with self.gate.hold():
-            self.documents.replace_one({"_id": collection.id},
-                                       _collection_document(collection, collection.revision + 1), upsert=True)
+            self.documents.replace_one(
+                {"_id": collection.id}, _collection_document(collection, collection.revision + 1), upsert=True
+            )
 
     def delete(self, collection_id: str) -> bool:
         with self.gate.hold():
@@ -161,8 +177,10 @@ class AuthorizationStore:
     def listing(self, **filters: str | None) -> list[Authorization]:
         """Filters by identityType, identityId, definitionType and definitionKey; None means any."""
         query = {name: value for name, value in filters.items() if value is not None}
-        return sorted((_authorization(d) for d in self.documents.find(query, batch_size=WHOLE_RESULT)),
-                      key=lambda a: a.id)
+        return sorted(
+            (_authorization(d) for d in self.documents.find(query, batch_size=WHOLE_RESULT)),
+            key=lambda a: a.id,
+        )
 
     def revoke(self, authorization_id: str) -> bool:
         with self.gate.hold():
@@ -170,13 +188,26 @@ class AuthorizationStore:
 
 
 def _definition_document(definition: Definition, xml: str | None) -> dict:
-    return {"type": definition.type, "key": definition.key, "version": definition.version,
-            "tenantId": definition.tenant_id, "name": definition.name, "hasXml": bool(xml), "xml": xml}
+    return {
+        "type": definition.type,
+        "key": definition.key,
+        "version": definition.version,
+        "tenantId": definition.tenant_id,
+        "name": definition.name,
+        "hasXml": bool(xml),
+        "xml": xml,
+    }
 
 
 def _definition(document: dict) -> Definition:
-    return Definition(document["type"], document["key"], document["version"], document.get("tenantId"),
-                      document.get("name"), bool(document.get("hasXml")))
+    return Definition(
+        document["type"],
+        document["key"],
+        document["version"],
+        document.get("tenantId"),
+        document.get("name"),
+        bool(document.get("hasXml")),
+    )
 
 
 def _collection_document(collection: Collection, revision: int) -> dict:
@@ -187,11 +218,19 @@ def _collection_document(collection: Collection, revision: int) -> dict:
         "created": collection.created,
         "lastModified": collection.last_modified,
         "lastModifier": collection.last_modifier,
-        "scope": [{"definitionType": e.definition_type, "definitionKey": e.definition_key,
-                   "tenants": list(e.tenants)} for e in collection.scope],
+        "scope": [
+            {
+                "definitionType": e.definition_type,
+                "definitionKey": e.definition_key,
+                "tenants": list(e.tenants),
+            }
+            for e in collection.scope
+        ],
         # Flat fields: the embedded server does not match dotted paths inside $elemMatch.
-        "roles": [{"identityType": r.identity.type, "identityId": r.identity.id, "role": r.role}
-                  for r in collection.roles],
+        "roles": [
+            {"identityType": r.identity.type, "identityId": r.identity.id, "role": r.role}
+            for r in collection.roles
+        ],
         "members": [r.identity.ref_id for r in collection.roles],
         "revision": revision,
     }
@@ -205,20 +244,34 @@ def _collection(document: dict) -> Collection:
         created=document["created"],
         last_modified=document["lastModified"],
         last_modifier=document["lastModifier"],
-        scope=tuple(ScopeEntry(e["definitionType"], e["definitionKey"], tuple(e["tenants"]))
-                    for e in document.get("scope", [])),
-        roles=tuple(RoleEntry(IdentityRef(r["identityType"], r["identityId"]), r["role"])
-                    for r in document.get("roles", [])),
+        scope=tuple(
+            ScopeEntry(e["definitionType"], e["definitionKey"], tuple(e["tenants"]))
+            for e in document.get("scope", [])
+        ),
+        roles=tuple(
+            RoleEntry(IdentityRef(r["identityType"], r["identityId"]), r["role"])
+            for r in document.get("roles", [])
+        ),
         revision=document.get("revision", 0),
     )
 
 
 def _authorization_document(authorization: Authorization) -> dict:
-    return {"identityType": authorization.identity.type, "identityId": authorization.identity.id,
-            "definitionType": authorization.definition_type, "definitionKey": authorization.definition_key,
-            "tenants": list(authorization.tenants)}
+    # _id in the replacement itself: the embedded server does not take it from the filter on upsert.
+    return {
+        "_id": authorization.id,
+        "identityType": authorization.identity.type,
+        "identityId": authorization.identity.id,
+        "definitionType": authorization.definition_type,
+        "definitionKey": authorization.definition_key,
+        "tenants": list(authorization.tenants),
+    }
 
 
 def _authorization(document: dict) -> Authorization:
-    return Authorization(IdentityRef(document["identityType"], document["identityId"]),
-                         document["definitionType"], document["definitionKey"], tuple(document["tenants"]))
+    return Authorization(
+        IdentityRef(document["identityType"], document["identityId"]),
+        document["definitionType"],
+        document["definitionKey"],
+        tuple(document["tenants"]),
+    )

@@ -1,0 +1,283 @@
+"""check_import, check_export and collection_access through a real RpcClient against the catalog worker,
+on data the catalog's own HTTP API and seeding wrote."""
+
+import pytest
+from catalog_svc.bootstrap import wire
+from catalog_svc.config import CatalogConfig
+from catalog_svc.rpc_worker import rpc_handlers
+from catalog_svc.seeding import seed
+from contracts.rpc import INVALID_RPC_MESSAGE
+from optimize_runtime.messaging import RpcClient, RpcError
+from pymongo import MongoClient, monitoring
+
+ALICE = {"id": "alice", "groups": ["analysts"], "superuser": False}
+
+
+@pytest.fixture
+def rpc(installation, environ):
+    client = RpcClient(environ["OPTIMIZE_AMQP_URL"], installation.names.rpc_queue, timeout_s=10)
+    yield client
+    close = getattr(client, "close", None)
+    if close:
+        close()
+
+
+@pytest.fixture
+def wiring(environ):
+    wired = wire(CatalogConfig.from_env(environ))
+    yield wired
+    wired.mongo.close()
+
+
+def definition(key="invoice", version="1", tenant=None, definition_type="process", xml=None):
+    return {
+        "type": definition_type,
+        "key": key,
+        "name": key.title(),
+        "version": version,
+        "tenantId": tenant,
+        "xml": xml,
+    }
+
+
+def ref(key="invoice", versions=("1",), tenants=(None,), definition_type="process"):
+    return {"type": definition_type, "key": key, "versions": list(versions), "tenantIds": list(tenants)}
+
+
+def grant(key="*", tenants=(None,), identity=("user", "alice"), definition_type="process"):
+    return {
+        "identity": {"type": identity[0], "id": identity[1]},
+        "definitionType": definition_type,
+        "definitionKey": key,
+        "tenants": list(tenants),
+    }
+
+
+def check_import(rpc, refs, user=ALICE, collection_id=None, **params):
+    return rpc.call(
+        "check_import", {"user": user, "collectionId": collection_id, "definitions": refs, **params}
+    )
+
+
+def test_a_user_authorized_only_through_a_group(rpc, wiring):
+    seed(
+        wiring,
+        {
+            "definitions": [definition()],
+            "authorizations": [grant(key="invoice", identity=("group", "analysts"))],
+        },
+    )
+    [verdict] = check_import(rpc, [ref()])["definitions"]
+    assert (verdict["exists"], verdict["authorized"]) == (True, True)
+    [outsider] = check_import(rpc, [ref()], user={"id": "bob", "groups": ["sales"]})["definitions"]
+    assert outsider["authorized"] is False and outsider["forbiddenTenants"] == [None]
+
+
+def test_a_star_authorization_covers_every_key_of_its_type(rpc, wiring):
+    seed(
+        wiring,
+        {
+            "definitions": [definition("a"), definition("b"), definition("r", definition_type="decision")],
+            "authorizations": [grant(key="*")],
+        },
+    )
+    result = check_import(rpc, [ref("a"), ref("b"), ref("r", definition_type="decision")])
+    assert [v["authorized"] for v in result["definitions"]] == [True, True, False]
+    assert result["forbiddenDefinitions"] == [{"type": "decision", "key": "r", "tenantIds": [None]}]
+
+
+def test_superusers_are_not_exempt_from_definition_authorization(rpc, wiring):
+    seed(wiring, {"definitions": [definition()]})
+    [verdict] = check_import(rpc, [ref()], user={"id": "demo", "superuser": True})["definitions"]
+    assert verdict["authorized"] is False
+    [public] = check_import(rpc, [ref()], user={"id": "System User"}, checkAuthorization=False)["definitions"]
+    assert public["authorized"] is True
+
+
+def test_shared_definitions_and_tenant_lists(rpc, wiring):
+    seed(
+        wiring,
+        {
+            "definitions": [definition("shared"), definition("t1only", tenant="t1")],
+            "authorizations": [grant(tenants=["*"])],
+        },
+    )
+    result = check_import(
+        rpc,
+        [
+            ref("shared", tenants=["t1", "t2"]),
+            ref("t1only", tenants=["t1", "t2"]),
+            ref("t1only", tenants=["t2"]),
+            ref("t1only", tenants=[None]),
+        ],
+    )
+    assert [v["exists"] for v in result["definitions"]] == [True, True, False, False]
+    assert [v["missingTenants"] for v in result["definitions"]] == [[], ["t2"], ["t2"], [None]]
+
+
+def test_missing_versions_are_reported_and_the_xml_of_the_latest_existing_one_returned(rpc, wiring):
+    seed(
+        wiring,
+        {
+            "definitions": [definition(version="1", xml="<v1/>"), definition(version="2", xml="<v2/>")],
+            "authorizations": [grant()],
+        },
+    )
+    result = check_import(rpc, [ref(versions=["1", "2", "3"]), ref(versions=["4"]), ref(versions=["all"])])
+    kept, missing, any_version = result["definitions"]
+    assert (kept["exists"], kept["existingVersions"], kept["missingVersions"]) == (True, ["1", "2"], ["3"])
+    assert kept["xml"] == "<v2/>" and kept["name"] == "Invoice"
+    assert (missing["exists"], missing["missingVersions"], missing["xml"]) == (False, ["4"], None)
+    assert (any_version["exists"], any_version["existingVersions"]) == (True, ["all"])
+
+
+def test_a_deleted_definition_is_then_missing(installation, rpc, wiring):
+    seed(wiring, {"definitions": [definition()], "authorizations": [grant()]})
+    assert check_import(rpc, [ref()])["definitions"][0]["exists"] is True
+    deleted = installation.catalog.delete("/api/definition/process/invoice", headers=installation.headers())
+    assert deleted.status_code == 204
+    [verdict] = check_import(rpc, [ref()])["definitions"]
+    assert verdict["exists"] is False and verdict["missingVersions"] == ["1"]
+
+
+def test_collection_scope_keys_and_tenants(installation, rpc, wiring):
+    catalog, bob = installation.catalog, installation.headers("bob")
+    seed(
+        wiring,
+        {
+            "definitions": [
+                definition("invoice", tenant="t1"),
+                definition("invoice", tenant="t2"),
+                definition("other"),
+            ],
+            "authorizations": [grant(tenants=["*"], identity=("user", "bob"))],
+        },
+    )
+    collection_id = catalog.post("/api/collection", json={"name": "Sales"}, headers=bob).json["id"]
+    catalog.post(
+        f"/api/collection/{collection_id}/scope",
+        headers=bob,
+        json=[
+            {"definitionType": "process", "definitionKey": "invoice", "tenants": ["t1"]},
+            {"definitionType": "process", "definitionKey": "ghost", "tenants": [None]},
+        ],
+    )
+    result = check_import(
+        rpc,
+        [ref("invoice", tenants=["t1", "t2"]), ref("other"), ref("ghost")],
+        user={"id": "bob"},
+        collection_id=collection_id,
+    )
+    assert result["collection"] == {"id": collection_id, "exists": True, "name": "Sales", "role": "manager"}
+    tenant_out, key_out, absent = result["definitions"]
+    assert (tenant_out["inScope"], tenant_out["tenantsOutOfScope"]) == (True, ["t2"])
+    assert key_out["inScope"] is False
+    # covered by the scope but not in the catalog: in scope, and missing
+    assert (absent["inScope"], absent["exists"]) == (True, False)
+
+
+def test_an_unknown_collection_is_reported_as_not_existing(rpc):
+    result = check_import(rpc, [], collection_id="nope")
+    assert result["collection"] == {"id": "nope", "exists": False, "name": None, "role": None}
+
+
+def test_params_that_break_the_contract_are_refused(rpc):
+    with pytest.raises(RpcError) as refused:
+        rpc.call("check_import", {"user": ALICE, "definitions": [{"type": "case", "key": "k"}]})
+    assert refused.value.code == INVALID_RPC_MESSAGE
+
+
+def test_check_export_says_which_definitions_the_user_may_read(rpc, wiring):
+    seed(wiring, {"authorizations": [grant(key="invoice", tenants=["t1"])]})
+    result = rpc.call(
+        "check_export",
+        {"user": ALICE, "definitions": [ref(tenants=["t1"]), ref(tenants=["t1", "t2"]), ref("other")]},
+    )
+    assert [v["authorized"] for v in result["definitions"]] == [True, False, False]
+    assert result["forbiddenDefinitions"] == [
+        {"type": "process", "key": "invoice", "tenantIds": ["t2"]},
+        {"type": "process", "key": "other", "tenantIds": [None]},
+    ]
+
+
+def test_collection_access_lists_roles_directly_and_through_groups(installation, rpc):
+    catalog, bob = installation.catalog, installation.headers("bob")
+    own = catalog.post("/api/collection", json={"name": "Own"}, headers=installation.headers("alice")).json[
+        "id"
+    ]
+    shared = catalog.post("/api/collection", json={"name": "Shared"}, headers=bob).json["id"]
+    catalog.post("/api/collection", json={"name": "Not mine"}, headers=bob)
+    catalog.post(
+        f"/api/collection/{shared}/role",
+        headers=bob,
+        json=[{"identity": {"id": "analysts", "type": "group"}, "role": "editor"}],
+    )
+    every = rpc.call("collection_access", {"user": ALICE, "collectionIds": None})["collections"]
+    assert {(c["id"], c["role"]) for c in every} == {(own, "manager"), (shared, "editor")}
+    asked = rpc.call("collection_access", {"user": ALICE, "collectionIds": [shared, "nope"]})["collections"]
+    assert asked == [
+        {"id": shared, "exists": True, "name": "Shared", "role": "editor"},
+        {"id": "nope", "exists": False, "name": None, "role": None},
+    ]
+    superuser = rpc.call(
+        "collection_access", {"user": {"id": "demo", "superuser": True}, "collectionIds": None}
+    )
+    assert superuser["collections"] == []  # no implicit role for superusers, as in Optimize
+
+
+class CommandCounter(monitoring.CommandListener):
+    def __init__(self) -> None:
+        self.commands: list[str] = []
+
+    def started(self, event) -> None:
+        self.commands.append(event.command_name)
+
+    def succeeded(self, event) -> None:
+        pass
+
+    def failed(self, event) -> None:
+        pass
+
+
+def test_check_import_takes_as_many_mongodb_commands_for_1000_references_as_for_1(environ, wiring):
+    keys = [f"process-{i}" for i in range(1000)]
+    seed(
+        wiring,
+        {
+            "definitions": [definition(k, xml=f"<{k}/>") for k in keys],
+            "authorizations": [grant(key=k) for k in keys],
+            "collections": [
+                {
+                    "id": "c1",
+                    "name": "All",
+                    "owner": "alice",
+                    "scope": [{"definitionType": "process", "definitionKey": k} for k in keys],
+                }
+            ],
+        },
+    )
+    counter = CommandCounter()
+    counted = MongoClient(environ["OPTIMIZE_MONGODB_URI"], event_listeners=[counter])
+    try:
+        check = rpc_handlers(wire(CatalogConfig.from_env(environ), mongo=counted))["check_import"]
+        counts = {}
+        for size in (1, 1000):
+            counter.commands.clear()
+            result = check(
+                {
+                    "user": ALICE,
+                    "collectionId": "c1",
+                    "checkAuthorization": True,
+                    "definitions": [ref(k) for k in keys[:size]],
+                },
+                None,
+            )
+            assert all(
+                v["exists"] and v["authorized"] and v["inScope"] and v["xml"] for v in result["definitions"]
+            )
+            counts[size] = list(counter.commands)
+    finally:
+        counted.close()
+    assert (
+        counts[1] == counts[1000] == ["find", "find", "find", "find"]
+    )  # definitions, collection, grants, XML
