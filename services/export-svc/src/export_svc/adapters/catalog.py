@@ -2,6 +2,7 @@
 
 import logging
 
+import contracts.catalog_rpc  # noqa: F401 - registers check_export and collection_access in this process
 from contracts.errors import ErrorCode, ServiceError, service_unavailable
 from optimize_runtime.identity import Identity
 from optimize_runtime.messaging import RpcClient, RpcError, RpcTimeout, RpcUnavailable
