@@ -135,8 +135,11 @@ def test_get_many_asks_each_collection_once(store, counter):
 def test_update_and_delete(store):
     store.insert_all(documents(process_report("r1")))
 
-    updated = store.update("report", "r1", {"name": "Renamed", "lastModifier": "kermit"})
+    later = datetime(2024, 5, 18, 8, 0, tzinfo=UTC)
+    updated = store.update("report", "r1", {"name": "Renamed", "lastModifier": "kermit",
+                                            "lastModified": later})
     assert (updated["name"], updated["lastModifier"], updated["owner"]) == ("Renamed", "kermit", "demo")
+    assert store.get("r1")["lastModified"] == later  # still a date, not a string
     assert store.update("report", "unknown", {"name": "x"}) is None
 
     assert store.delete("report", "r1") is True

@@ -7,10 +7,13 @@ isolate concurrent transactions; a no-op on real MongoDB)."""
 from collections.abc import Callable, Iterable
 
 from contracts.entities import COLLECTIONS, collection_of
+from contracts.errors import ErrorCode, ServiceError
 from optimize_runtime.store.write_gate import WriteGate
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
+
+_UPDATE_ATTEMPTS = 3
 
 # Called inside the transaction, after the inserts; raising aborts the whole write.
 BeforeCommit = Callable[[ClientSession], None]
@@ -47,14 +50,27 @@ class EntityStore:
             if before_commit is not None:
                 before_commit(session)
 
-        with self._gate.hold(), self._db.client.start_session() as session:
+        with self._gate.session(self._db.client) as session:
             session.with_transaction(write)
 
     def update(self, entity_type: str, entity_id: str, fields: dict) -> dict | None:
-        """Sets `fields` on the entity; the updated document, or None when there is none."""
+        """Sets `fields` on the entity; the updated document, or None when there is none.
+
+        The whole document is replaced, guarded by its `lastModified` so that a change made meanwhile is
+        not lost: nx-27017 stores a datetime given to `$set` as a string."""
+        collection = self._db[collection_of(entity_type)]
         with self._gate.hold():
-            return self._db[collection_of(entity_type)].find_one_and_update(
-                {"_id": entity_id}, {"$set": fields}, return_document=ReturnDocument.AFTER)
+            for _ in range(_UPDATE_ATTEMPTS):
+                current = collection.find_one({"_id": entity_id})
+                if current is None:
+                    return None
+                updated = collection.find_one_and_replace(
+                    {"_id": entity_id, "lastModified": current["lastModified"]}, {**current, **fields},
+                    return_document=ReturnDocument.AFTER)
+                if updated is not None:
+                    return updated
+        raise ServiceError(ErrorCode.CONFLICT, f"{entity_type} '{entity_id}' is being changed meanwhile",
+                           "It changed while this change was being saved; try again", id=entity_id)
 
     def delete(self, entity_type: str, entity_id: str) -> bool:
         """Whether there was such an entity."""
