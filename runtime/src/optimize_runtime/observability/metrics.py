@@ -1,6 +1,10 @@
 """Every Prometheus series the services expose, and the /metrics exposition (one worker's view, or all
 gunicorn workers added up in multiprocess mode)."""
 
+import collections
+from collections.abc import Callable
+
+from contracts.errors import ErrorCode, ServiceError
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -89,3 +93,30 @@ def record_rpc_served(method: str | None, outcome: str, seconds: float) -> None:
 
 def record_rpc_expired() -> None:
     RPC_REQUESTS_SERVED.labels("unknown", "expired").inc()
+
+
+def observe_import(dry_run: bool, run: Callable[[], list[dict]]) -> list[dict]:
+    """Runs an import and counts it: imported (with its entities) or dry_run, rejected with the errorCode
+    a user sees, or failed when the service could not do it."""
+    try:
+        imported = run()
+    except ServiceError as error:
+        record_import("rejected" if error.status < 500 else "failed", error.code.value)
+        raise
+    except Exception:
+        record_import("failed", ErrorCode.SERVER_ERROR.value)
+        raise
+    if dry_run:
+        record_import("dry_run")
+        return imported
+    record_import("imported")
+    for entity_type, count in collections.Counter(entity["entityType"] for entity in imported).items():
+        record_entities_written(entity_type, "imported", count)
+    return imported
+
+
+def observe_export(entity_type: str, api: str, run: Callable[[], list[dict]]) -> list[dict]:
+    """Runs an export and counts the file and the entities in it."""
+    entities = run()
+    record_export(entity_type, api, [entity["exportEntityType"] for entity in entities])
+    return entities
