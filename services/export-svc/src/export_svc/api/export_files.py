@@ -5,6 +5,7 @@ from flask import Response, current_app, request
 from flask_smorest import Blueprint
 from marshmallow import ValidationError, fields, validate
 from optimize_runtime.http import request_id, require_superuser
+from optimize_runtime.observability.metrics import observe_export
 
 from export_svc.domain.exporting import Exporter
 
@@ -21,7 +22,8 @@ def _exporter() -> Exporter:
 
 def _download(entity_type: str, entity_id: str, file_name: str) -> Response:
     user = require_superuser()
-    entities = _exporter().export(user, entity_type, [entity_id], request_id=request_id())
+    entities = observe_export(entity_type, "user", lambda: _exporter().export(
+        user, entity_type, [entity_id], request_id=request_id()))
     response = current_app.json.response(entities)
     response.headers.set("Content-Disposition", "attachment", filename=file_name)
     return response
@@ -35,8 +37,8 @@ def _public_export(entity_type: str) -> Response:
         raise ServiceError(ErrorCode.BAD_REQUEST, "The body must be a non-empty JSON array of ids",
                            validationErrors={"json": error.messages}) from error
     # As in Optimize, the public API is trusted with every definition: no authorization check.
-    entities = _exporter().export(user, entity_type, entity_ids, check_authorization=False,
-                                  request_id=request_id())
+    entities = observe_export(entity_type, "public", lambda: _exporter().export(
+        user, entity_type, entity_ids, check_authorization=False, request_id=request_id()))
     return current_app.json.response(entities)
 
 

@@ -6,6 +6,7 @@ from flask import current_app, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from optimize_runtime.http import request_id, require_superuser
+from optimize_runtime.observability.metrics import observe_import
 
 from import_svc.domain.importing import Importer, ImportRequest, payload_too_large
 
@@ -71,8 +72,8 @@ def _import(collection_id: str | None, dry_run: bool) -> list[dict]:
                                                   "characters")
     importer = _importer()
     body = _read_body(current_app.extensions["import"].config.max_import_bytes)
-    return importer.run(ImportRequest(identity, collection_id, dry_run=dry_run, idempotency_key=key,
-                                      request_id=request_id()), body)
+    return observe_import(dry_run, lambda: importer.run(ImportRequest(
+        identity, collection_id, dry_run=dry_run, idempotency_key=key, request_id=request_id()), body))
 
 
 @blp.route("/api/import", methods=["POST"])
