@@ -12,7 +12,7 @@ def mongo_client(settings: CommonSettings) -> MongoClient:
 
 
 def write_gate(settings: CommonSettings) -> WriteGate:
-    return write_gate_for(settings.mongodb_embedded, settings.data_dir)
+    return write_gate_for(settings.mongodb_embedded, settings.data_dir, settings.mongodb_uri)
 
 
 def ping(client: MongoClient) -> None:
