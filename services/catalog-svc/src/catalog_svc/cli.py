@@ -1,10 +1,11 @@
 """`catalog-svc serve | rpc | seed (FILE.json | --demo)`."""
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
+from optimize_runtime.observability import configure_logging
+from optimize_runtime.observability.multiprocess import prepare_metrics_dir
 from optimize_runtime.settings import ConfigurationError
 
 from catalog_svc.config import CatalogConfig
@@ -25,8 +26,10 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigurationError as error:
         print(f"catalog-svc cannot start: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=config.common.log_level)
+    common = config.common
+    configure_logging(common.service, common.log_level, common.log_format)
     if args.command == "serve":
+        prepare_metrics_dir(common.service, common.metrics_dir)  # before the app imports prometheus_client
         from optimize_runtime.http.serve import serve
 
         from catalog_svc.app import create_app
@@ -34,8 +37,14 @@ def main(argv: list[str] | None = None) -> int:
         serve(lambda: create_app(config), bind=config.http.bind, workers=config.http.workers,
               threads=config.http.threads, graceful_timeout=config.http.graceful_timeout_s)
     elif args.command == "rpc":
+        from optimize_runtime.http.readiness import mongodb_check, rabbitmq_check
+        from optimize_runtime.observability.operations_server import serve_operations
+        from optimize_runtime.store.mongo import mongo_client
+
         from catalog_svc.rpc_worker import run_worker
 
+        serve_operations(config.http.host, common.operations_port,
+                         [mongodb_check(mongo_client(common)), rabbitmq_check(common.amqp_url)])
         run_worker(config)
     elif args.command == "seed":
         return _seed(config, None if args.demo else args.file)
