@@ -4,6 +4,7 @@ twice changes nothing."""
 import json
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 from catalog_svc.bootstrap import wire
@@ -80,7 +81,7 @@ def test_the_demo_seed_is_idempotent_and_lets_demo_import_the_optimize_fixture(e
 def test_reseeding_keeps_what_changed_since_and_adds_what_is_missing(wiring):
     seed_file(wiring, None)
     collection = wiring.collections.get("demo-collection")
-    wiring.collections.save(collection.__class__(**{**collection.__dict__, "name": "Renamed", "scope": ()}))
+    wiring.collections.save(replace(collection, name="Renamed", scope=()))
     seed_file(wiring, None)
     reseeded = wiring.collections.get("demo-collection")
     assert reseeded.name == "Renamed"
