@@ -76,7 +76,7 @@ class Authoring:
             "collectionId": collection_id,
             **{name: fields[name] for name in content_fields(export_type) if name in fields},
         }
-        self._check_content(entity)
+        self._check_content(entity, reported_id=None)  # the new id means nothing to the caller yet
         references = self._referenced_reports(entity)
         roles = self._roles(user, [collection_id], references.values())
         self._check_may_edit_in(user, collection_id, roles)
@@ -96,7 +96,7 @@ class Authoring:
         entity = export_entity_from_stored(existing)
         entity.update({name: value for name, value in changes.items()
                        if name in ("name", "description", *content_fields(entity["exportEntityType"]))})
-        self._check_content(entity)
+        self._check_content(entity, reported_id=entity_id)
         references = self._referenced_reports(entity)
         roles = self._roles(user, [existing["collectionId"]], references.values())
         self._check_may_edit(user, existing, roles)
@@ -126,7 +126,7 @@ class Authoring:
             raise not_found(ENTITY_NAMES[entity_type], entity_id)
         return document
 
-    def _check_content(self, entity: dict) -> None:
+    def _check_content(self, entity: dict, reported_id: str | None) -> None:
         problems = validate_current_entity(entity)
         name = entity.get("name")
         if isinstance(name, str) and (not name.strip() or len(name) > self.max_name_length):
@@ -137,6 +137,7 @@ class Authoring:
             problems.append({"entityId": entity["id"], "path": "description",
                              "message": f"Must be null, or 1 to {DESCRIPTION_MAX_LENGTH} characters long."})
         if problems:
+            problems = [{**problem, "entityId": reported_id} for problem in problems]
             raise ServiceError(ErrorCode.BAD_REQUEST, f"The {_kind(entity)} is invalid",
                                "The entity does not match the current format; see validationErrors",
                                validationErrors=problems)

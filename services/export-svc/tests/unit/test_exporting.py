@@ -1,0 +1,107 @@
+"""The rules of an export file, with a fake store and catalog: order, each entity once, and the
+number of questions asked."""
+
+from datetime import UTC, datetime
+
+import pytest
+from contracts.entities import stored_entity_from_export
+from contracts.errors import ServiceError
+from export_svc.domain.exporting import Exporter
+from optimize_runtime.identity import Identity
+
+DEMO = Identity("demo", superuser=True)
+NOW = datetime(2024, 5, 17, tzinfo=UTC)
+
+
+def report(report_id: str, key: str = "invoice") -> dict:
+    return {"id": report_id, "exportEntityType": "single_process_report", "name": report_id,
+            "description": None, "sourceIndexVersion": 11, "collectionId": None,
+            "data": {"definitions": [{"key": key, "versions": ["1"], "tenantIds": [None]}]}}
+
+
+def combined(report_id: str, children: list[str]) -> dict:
+    return {"id": report_id, "exportEntityType": "combined_report", "name": report_id, "description": None,
+            "sourceIndexVersion": 5, "collectionId": None,
+            "data": {"reports": [{"id": child, "color": "#000000"} for child in children]}}
+
+
+def dashboard(dashboard_id: str, report_ids: list[str]) -> dict:
+    tiles = [{"id": rid, "type": "optimize_report", "position": {"x": 0, "y": 0},
+              "dimensions": {"width": 1, "height": 1}, "configuration": None} for rid in report_ids]
+    tiles.append({"id": "", "type": "text", "position": {"x": 0, "y": 0},
+                  "dimensions": {"width": 1, "height": 1}, "configuration": {"text": None}})
+    return {"id": dashboard_id, "exportEntityType": "dashboard", "name": dashboard_id, "description": None,
+            "sourceIndexVersion": 8, "collectionId": None, "tiles": tiles, "availableFilters": []}
+
+
+class FakeStore:
+    def __init__(self, *entities: dict) -> None:
+        self.documents = {e["id"]: stored_entity_from_export(e, entity_id=e["id"], owner="demo",
+                                                             collection_id=None, now=NOW) for e in entities}
+        self.queries = 0
+
+    def get_many(self, entity_ids, entity_type=None):
+        self.queries += 1
+        return {i: d for i in entity_ids if (d := self.documents.get(i)) and d["entityType"] == entity_type}
+
+
+class FakeCatalog:
+    def __init__(self, forbidden_keys: tuple[str, ...] = ()) -> None:
+        self.forbidden_keys = forbidden_keys
+        self.calls: list[list[dict]] = []
+
+    def check_export(self, user, definitions):
+        self.calls.append(definitions)
+        return {"forbiddenDefinitions": [{"type": d["type"], "key": d["key"], "tenantIds": d["tenantIds"]}
+                                         for d in definitions if d["key"] in self.forbidden_keys]}
+
+
+def exporter(store: FakeStore, catalog: FakeCatalog | None = None) -> tuple[Exporter, list[dict]]:
+    events: list[dict] = []
+    return Exporter(store, catalog or FakeCatalog(), events.append), events
+
+
+def test_what_an_entity_needs_comes_first_and_each_entity_once():
+    store = FakeStore(report("a"), report("b"), report("c"), combined("ab", ["a", "b"]),
+                      dashboard("d1", ["c", "ab", "a", "c"]), dashboard("d2", ["a", "c"]))
+    export, events = exporter(store)
+
+    file = export.export(DEMO, "dashboard", ["d1", "d2", "d1"])
+
+    assert [e["id"] for e in file] == ["c", "a", "b", "ab", "d1", "d2"]
+    assert store.queries == 3  # dashboards, their reports, the combined report's children
+    assert events[0]["entityIds"] == ["c", "a", "b", "ab", "d1", "d2"]
+
+
+def test_one_authorization_question_for_every_definition_of_the_file():
+    store = FakeStore(report("a"), report("b", key="payroll"), combined("ab", ["a", "b"]))
+    catalog = FakeCatalog(forbidden_keys=("payroll",))
+    export, events = exporter(store, catalog)
+
+    with pytest.raises(ServiceError) as refused:
+        export.export(DEMO, "report", ["ab"])
+
+    assert refused.value.status == 403
+    assert refused.value.extra["definitions"] == [{"type": "process", "key": "payroll", "tenantIds": [None]}]
+    assert [[d["key"] for d in call] for call in catalog.calls] == [["invoice", "payroll"]]
+    assert events == []
+
+
+def test_the_public_api_is_not_asked_about_authorization():
+    catalog = FakeCatalog(forbidden_keys=("invoice",))
+    export, _ = exporter(FakeStore(report("a")), catalog)
+    assert [e["id"] for e in export.export(DEMO, "report", ["a"], check_authorization=False)] == ["a"]
+    assert catalog.calls == []
+
+
+def test_missing_and_dangling_ids_are_named():
+    export, _ = exporter(FakeStore(report("a"), dashboard("d", ["a", "gone"])))
+
+    with pytest.raises(ServiceError) as missing:
+        export.export(DEMO, "report", ["a", "nope"])
+    assert (missing.value.status, missing.value.extra["ids"]) == (404, ["nope"])
+
+    with pytest.raises(ServiceError) as dangling:
+        export.export(DEMO, "dashboard", ["d"])
+    assert dangling.value.code == "missingReferencedReports"
+    assert dangling.value.extra["missingReportIds"] == ["gone"]
