@@ -1,8 +1,10 @@
 """POST /api/import against the real catalog worker, RabbitMQ and the MongoDB-protocol server."""
 
 import json
+import time
 from pathlib import Path
 
+import pika
 from import_svc.app import create_app
 from import_svc.config import ImportConfig
 from pymongo import MongoClient, monitoring
@@ -204,7 +206,29 @@ def test_one_catalog_call_and_as_many_mongodb_commands_for_1_as_for_500_entities
     assert entity_count(installation) == 501
 
 
-def _counted_names(installation, prefix: str) -> int:
-    db = stored(installation)
-    query = {"name": {"$regex": f"^{prefix}"}}
-    return db.reports.count_documents(query) + db.dashboards.count_documents(query)
+def test_an_import_and_a_refusal_are_announced_as_events(installation, names):
+    seed_definitions(installation, ("invoice", ["1"], [None]))
+    connection = pika.BlockingConnection(pika.URLParameters(installation.environ["OPTIMIZE_AMQP_URL"]))
+    channel = connection.channel()
+    channel.exchange_declare(names.events_exchange, exchange_type="topic", durable=True)
+    queue = channel.queue_declare("", exclusive=True).method.queue
+    for routing_key in ("entity.imported", "import.rejected"):
+        channel.queue_bind(queue, names.events_exchange, routing_key)
+
+    imported = post_import(installation, [process_report("a"), process_report("b")])
+    refused = post_import(installation, [process_report("c", key="nowhere")])
+
+    events, deadline = [], time.monotonic() + 5
+    while len(events) < 2 and time.monotonic() < deadline:
+        _, _, body = channel.basic_get(queue, auto_ack=True)
+        if body is None:
+            connection.sleep(0.05)
+        else:
+            events.append(json.loads(body))
+    connection.close()
+    assert [(event["type"], event["actor"]) for event in events] == [
+        ("entity.imported", "demo"), ("import.rejected", "demo")]
+    assert events[0]["entityIds"] == [item["id"] for item in imported.json]
+    assert events[1]["details"] == {"errorCode": refused.json["errorCode"]} == {
+        "errorCode": "importDefinitionDoesNotExist"}
+    assert events[0]["requestId"] == imported.headers["X-Request-Id"]
