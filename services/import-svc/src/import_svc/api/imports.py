@@ -19,6 +19,11 @@ _EXPORT_FILE_BODY = {
     "description": "An export file as Optimize writes it: a JSON array of reports and dashboards",
     "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}},
 }
+_IDEMPOTENCY_KEY_PARAMETER = {
+    "in": "header", "name": IDEMPOTENCY_KEY_HEADER, "required": False, "schema": {"type": "string"},
+    "description": "Sent again with the same file, returns the first import's result instead of importing "
+                   "twice",
+}
 
 
 class ImportQuerySchema(Schema):
@@ -78,7 +83,7 @@ def _import(collection_id: str | None, dry_run: bool) -> list[dict]:
 
 @blp.route("/api/import", methods=["POST"])
 @blp.arguments(ImportQuerySchema, location="query", as_kwargs=True)
-@blp.doc(requestBody=_EXPORT_FILE_BODY)
+@blp.doc(requestBody=_EXPORT_FILE_BODY, parameters=[_IDEMPOTENCY_KEY_PARAMETER])
 @blp.response(200, ImportedEntitySchema(many=True))
 def import_entities(collectionId: str | None, dryRun: bool):  # noqa: N803 - named as in the query
     """Import an export file privately, or into a collection (superusers with editor or manager role)."""
@@ -87,7 +92,7 @@ def import_entities(collectionId: str | None, dryRun: bool):  # noqa: N803 - nam
 
 @blp.route("/api/public/import", methods=["POST"])
 @blp.arguments(PublicImportQuerySchema, location="query", as_kwargs=True)
-@blp.doc(requestBody=_EXPORT_FILE_BODY)
+@blp.doc(requestBody=_EXPORT_FILE_BODY, parameters=[_IDEMPOTENCY_KEY_PARAMETER])
 @blp.response(200, ImportedEntitySchema(many=True))
 def import_entities_public(collectionId: str, dryRun: bool):  # noqa: N803 - named as in the query
     """Import an export file into a collection, as System User (public API token)."""
