@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import jwt
-
 from contracts.errors import ErrorCode, ServiceError
+
 from optimize_runtime.settings import AuthSettings
 
 SYSTEM_USER = "System User"
@@ -92,7 +92,8 @@ def issue_token(secret: str, user_id: str, groups: list[str] | None = None, ttl_
     """An HS256 token for development and tests (`make token`)."""
     import time
 
-    claims = {"sub": user_id, "groups": groups or [], "iat": int(time.time()), "exp": int(time.time()) + ttl_s}
+    now = int(time.time())
+    claims = {"sub": user_id, "groups": groups or [], "iat": now, "exp": now + ttl_s}
     if audience:
         claims["aud"] = audience
     return jwt.encode(claims, secret, algorithm="HS256")

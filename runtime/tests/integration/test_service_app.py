@@ -5,7 +5,6 @@ import time
 import jwt
 import pytest
 from flask_smorest import Blueprint
-
 from optimize_runtime.http import ReadinessCheck, create_service_app, require_superuser
 from optimize_runtime.identity import issue_token
 from optimize_runtime.settings import CommonSettings, ConfigurationError
@@ -100,7 +99,8 @@ def test_public_api_takes_the_static_token_or_a_public_audience_jwt_only(environ
     client = _app(environ)
     static = {"Authorization": f"Bearer {environ['OPTIMIZE_API_ACCESS_TOKEN']}"}
     assert client.get("/api/public/whoami", headers=static).json == {"user": "System User"}
-    public_jwt = {"Authorization": f"Bearer {issue_token(TEST_JWT_SECRET, 'svc', audience='optimize-public-api')}"}
+    service_token = issue_token(TEST_JWT_SECRET, "svc", audience="optimize-public-api")
+    public_jwt = {"Authorization": f"Bearer {service_token}"}
     assert client.get("/api/public/whoami", headers=public_jwt).status_code == 200
     assert client.get("/api/public/whoami", headers=_bearer("demo")).status_code == 401
     assert client.get("/api/public/whoami", headers={"Authorization": "Bearer wrong"}).status_code == 401

@@ -3,9 +3,8 @@
 import threading
 
 import pytest
-from pymongo import MongoClient
-
 from optimize_runtime.store.write_gate import FileWriteGate, WriteGate
+from pymongo import MongoClient
 
 
 def _run_concurrent_work(uri: str, db_name: str, gate: WriteGate, rounds: int = 6):
@@ -96,7 +95,10 @@ def test_gate_holds_across_processes(tmp_path):
         "\ntry:\n    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB); print('free')"
         "\nexcept BlockingIOError:\n    print('held')"
     )
+    def other_process_sees() -> str:
+        return subprocess.run([sys.executable, "-c", probe, str(path)], capture_output=True,
+                              text=True).stdout.strip()
+
     with gate.hold():
-        inside = subprocess.run([sys.executable, "-c", probe, str(path)], capture_output=True, text=True).stdout
-    outside = subprocess.run([sys.executable, "-c", probe, str(path)], capture_output=True, text=True).stdout
-    assert (inside.strip(), outside.strip()) == ("held", "free")
+        inside = other_process_sees()
+    assert (inside, other_process_sees()) == ("held", "free")

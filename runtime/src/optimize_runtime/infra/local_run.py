@@ -71,7 +71,8 @@ class LocalInstallation:
             self.mongo = EmbeddedMongo(data_dir, port=port).start()
             self.env["OPTIMIZE_MONGODB_URI"] = self.mongo.uri
             self.env["OPTIMIZE_MONGODB_EMBEDDED"] = "1"
-            log.info("embedded MongoDB-protocol server (nx-27017) on %s, data in %s", self.mongo.uri, data_dir)
+            log.info("embedded MongoDB-protocol server (nx-27017) on %s, data in %s",
+                     self.mongo.uri, data_dir)
         self._seed_demo()
         for name, command, _, _ in SERVICES:
             self.children[name] = subprocess.Popen(

@@ -26,7 +26,8 @@ class Installation:
         if service not in self.apps:
             module = importlib.import_module(f"{service}_svc.app")
             config_module = importlib.import_module(f"{service}_svc.config")
-            config_class = {"catalog": "CatalogConfig", "export": "ExportConfig", "import": "ImportConfig"}[service]
+            config_class = {"catalog": "CatalogConfig", "export": "ExportConfig",
+                            "import": "ImportConfig"}[service]
             config = getattr(config_module, config_class).from_env(self.environ)
             self.apps[service] = module.create_app(config)
         return self.apps[service]
@@ -53,6 +54,7 @@ class Installation:
         from catalog_svc.bootstrap import wire
         from catalog_svc.config import CatalogConfig
         from catalog_svc.rpc_worker import rpc_handlers
+
         from optimize_runtime.messaging import RpcServer
 
         config = CatalogConfig.from_env(self.environ)

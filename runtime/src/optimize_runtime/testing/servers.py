@@ -63,12 +63,14 @@ def _mongodb_container(stack: ExitStack) -> str:
     from testcontainers.core.container import DockerContainer
     from testcontainers.core.waiting_utils import wait_for_logs
 
-    container = DockerContainer("mongo:7").with_command("--replSet rs0 --bind_ip_all").with_exposed_ports(27017)
+    container = (DockerContainer("mongo:7").with_command("--replSet rs0 --bind_ip_all")
+                 .with_exposed_ports(27017))
     stack.enter_context(container)
     wait_for_logs(container, "Waiting for connections", timeout=60)
     host, port = container.get_container_host_ip(), container.get_exposed_port(27017)
     with MongoClient(host, int(port), directConnection=True) as client:
-        client.admin.command("replSetInitiate", {"_id": "rs0", "members": [{"_id": 0, "host": "localhost:27017"}]})
+        members = [{"_id": 0, "host": "localhost:27017"}]
+        client.admin.command("replSetInitiate", {"_id": "rs0", "members": members})
     return f"mongodb://{host}:{port}/?directConnection=true"
 
 
