@@ -25,7 +25,8 @@ def _get(url: str, headers: dict | None = None) -> tuple[int, dict]:
 
 def test_local_installation_comes_up_ready_and_stops_on_sigterm(tmp_path, amqp_url):
     ports = {"OPTIMIZE_CATALOG_PORT": free_port(), "OPTIMIZE_EXPORT_PORT": free_port(),
-             "OPTIMIZE_IMPORT_PORT": free_port(), "OPTIMIZE_MONGODB_PORT": free_port()}
+             "OPTIMIZE_IMPORT_PORT": free_port(), "OPTIMIZE_MONGODB_PORT": free_port(),
+             "OPTIMIZE_OPERATIONS_PORT": free_port()}
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPTIMIZE_")}
     env.update({k: str(v) for k, v in ports.items()})
     env.update(OPTIMIZE_DATA_DIR=str(tmp_path / "data"), OPTIMIZE_AMQP_URL=amqp_url,
