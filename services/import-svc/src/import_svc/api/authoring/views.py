@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from marshmallow import ValidationError
 from optimize_runtime.http import current_identity, request_id
 from optimize_runtime.messaging import EventPublisher, EventPublishFailed
+from optimize_runtime.observability.metrics import record_entities_written
 
 from import_svc.api.authoring.collection_access import ask_collection_access
 from import_svc.api.authoring.schemas import (
@@ -43,7 +44,9 @@ def _authoring() -> Authoring:
 
 
 def _create(export_type: str, body: dict) -> dict:
-    return {"id": _authoring().create(current_identity(), export_type, body, request_id())}
+    entity_id = _authoring().create(current_identity(), export_type, body, request_id())
+    record_entities_written("dashboard" if export_type == "dashboard" else "report", "created")
+    return {"id": entity_id}
 
 
 @reports.post("/process/single")
@@ -72,12 +75,14 @@ def create_combined_report(body: dict):
 @reports.response(204)
 def update_report(changes: dict, report_id: str):
     _authoring().update(current_identity(), "report", report_id, changes)
+    record_entities_written("report", "updated")
 
 
 @reports.delete("/<report_id>")
 @reports.response(204)
 def delete_report(report_id: str):
     _authoring().delete(current_identity(), "report", report_id, request_id())
+    record_entities_written("report", "deleted")
 
 
 @dashboards.post("")
@@ -92,9 +97,11 @@ def create_dashboard(body: dict):
 @dashboards.response(204)
 def update_dashboard(changes: dict, dashboard_id: str):
     _authoring().update(current_identity(), "dashboard", dashboard_id, changes)
+    record_entities_written("dashboard", "updated")
 
 
 @dashboards.delete("/<dashboard_id>")
 @dashboards.response(204)
 def delete_dashboard(dashboard_id: str):
     _authoring().delete(current_identity(), "dashboard", dashboard_id, request_id())
+    record_entities_written("dashboard", "deleted")
