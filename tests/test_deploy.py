@@ -12,6 +12,7 @@ from pathlib import Path
 import kubernetes_validate
 import pytest
 import yaml
+
 from catalog_svc.config import CatalogConfig
 from export_svc.config import ExportConfig
 from import_svc.config import ImportConfig

@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from pymongo import MongoClient
+
 from optimize_runtime.testing.installation import start_installation
 from optimize_runtime.testing.pytest_plugin import isolated_names
-from pymongo import MongoClient
 
 # CI puts shared/ beside the clone.
 FIXTURE = Path(__file__).parents[1] / ".." / "shared" / "fixtures" / "optimize"

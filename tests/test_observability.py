@@ -6,8 +6,9 @@ import json
 import logging
 
 import pytest
-from optimize_runtime.observability.logs import JsonLogFormatter
 from prometheus_client import REGISTRY
+
+from optimize_runtime.observability.logs import JsonLogFormatter
 
 NASA = "NasaImageProcessing"
 

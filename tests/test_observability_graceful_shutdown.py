@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pika
 import pytest
+
 from export_svc.app import create_app
 from export_svc.config import ExportConfig
 from optimize_runtime.infra.ports import free_port, wait_for_port

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+
 from contracts.entities import export_entity_from_stored, stored_entity_from_export
 from contracts.export_file import validate_current_entity
 

@@ -3,6 +3,7 @@
 import copy
 
 import pytest
+
 from contracts.export_file import CURRENT_VERSIONS, upgrade_entity, validate_current_entity
 from contracts.export_file.migrations import (
     MIGRATIONS,

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from contracts.export_file import (
     CURRENT_VERSIONS,
     ENTITY_TYPES,

@@ -5,6 +5,8 @@ import uuid
 from datetime import datetime
 
 import pytest
+from marshmallow import Schema, ValidationError, fields
+
 from contracts.events import EVENT_TYPES, EVENTS_EXCHANGE, EventSchema, new_event
 from contracts.rpc import (
     CONTRACT_VERSION,
@@ -20,7 +22,6 @@ from contracts.rpc import (
     encode_result,
     register_rpc_method,
 )
-from marshmallow import Schema, ValidationError, fields
 
 
 class GreetParams(Schema):

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import jwt
-from contracts.errors import ErrorCode, ServiceError
 
+from contracts.errors import ErrorCode, ServiceError
 from optimize_runtime.settings import AuthSettings
 
 SYSTEM_USER = "System User"

@@ -6,8 +6,9 @@ import time
 
 import pika
 import pytest
-from contracts.events import ENTITY_CREATED, ENTITY_IMPORTED, IMPORT_REJECTED, new_event
 from marshmallow import ValidationError
+
+from contracts.events import ENTITY_CREATED, ENTITY_IMPORTED, IMPORT_REJECTED, new_event
 from optimize_runtime.messaging import EventPublisher, EventPublishFailed
 
 

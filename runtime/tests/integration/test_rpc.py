@@ -11,6 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pika
 import pytest
+from marshmallow import Schema, fields
+
 from contracts.rpc import (
     CONTRACT_VERSION,
     CONTRACT_VERSION_MISMATCH,
@@ -21,7 +23,6 @@ from contracts.rpc import (
     encode_result,
     register_rpc_method,
 )
-from marshmallow import Schema, fields
 from optimize_runtime.messaging import (
     RemoteError,
     RpcClient,

@@ -5,6 +5,7 @@ import time
 import jwt
 import pytest
 from flask_smorest import Blueprint
+
 from optimize_runtime.http import ReadinessCheck, create_service_app, require_superuser
 from optimize_runtime.identity import issue_token
 from optimize_runtime.settings import CommonSettings, ConfigurationError

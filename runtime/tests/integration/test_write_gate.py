@@ -3,8 +3,9 @@
 import threading
 
 import pytest
-from optimize_runtime.store.write_gate import FileWriteGate, WriteGate
 from pymongo import MongoClient
+
+from optimize_runtime.store.write_gate import FileWriteGate, WriteGate
 
 
 def _run_concurrent_work(uri: str, db_name: str, gate: WriteGate, rounds: int = 6):

@@ -105,7 +105,8 @@ def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         status = error.code or 500
-        code = _HTTP_ERROR_CODES.get(status, ErrorCode.SERVER_ERROR if status >= 500 else ErrorCode.BAD_REQUEST)
+        fallback = ErrorCode.SERVER_ERROR if status >= 500 else ErrorCode.BAD_REQUEST
+        code = _HTTP_ERROR_CODES.get(status, fallback)
         body = ServiceError(code, error.name, error.description).body()
         messages = getattr(error, "data", {}).get("messages")
         if messages:  # webargs/marshmallow: the fields that failed, by location

@@ -3,9 +3,9 @@
 import re
 import uuid
 
-from contracts.errors import ErrorCode, ServiceError
 from flask import g, request
 
+from contracts.errors import ErrorCode, ServiceError
 from optimize_runtime.identity import Authenticator, Identity
 
 REQUEST_ID_HEADER = "X-Request-Id"

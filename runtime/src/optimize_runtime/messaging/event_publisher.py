@@ -5,10 +5,10 @@ import logging
 from typing import Any
 
 import pika
-from contracts.events import EVENTS_EXCHANGE, EventSchema
 from marshmallow import ValidationError
 from pika.exceptions import NackError, UnroutableError
 
+from contracts.events import EVENTS_EXCHANGE, EventSchema
 from optimize_runtime.messaging.connection import (
     CONNECTION_BROKEN_ERRORS,
     ConnectionPerThread,

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pika
-from contracts.rpc import RpcError, decode_reply, encode_request
 from pika.exceptions import NackError, UnroutableError
 
+from contracts.rpc import RpcError, decode_reply, encode_request
 from optimize_runtime.messaging.connection import (
     CONNECTION_BROKEN_ERRORS,
     ConnectionPerThread,

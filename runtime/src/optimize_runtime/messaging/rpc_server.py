@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pika
+from pika.adapters.blocking_connection import BlockingChannel
+from pika.spec import Basic
+
 from contracts.events import utc_now_iso
 from contracts.rpc import (
     RPC_METHODS,
@@ -19,9 +22,6 @@ from contracts.rpc import (
     encode_error,
     encode_result,
 )
-from pika.adapters.blocking_connection import BlockingChannel
-from pika.spec import Basic
-
 from optimize_runtime.messaging.connection import CONNECTION_BROKEN_ERRORS, connection_parameters
 from optimize_runtime.messaging.rpc_client import DEADLINE_HEADER, REQUEST_ID_HEADER
 from optimize_runtime.observability.context import bound_request

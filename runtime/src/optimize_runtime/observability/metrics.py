@@ -4,7 +4,6 @@ gunicorn workers added up in multiprocess mode)."""
 import collections
 from collections.abc import Callable
 
-from contracts.errors import ErrorCode, ServiceError
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -15,6 +14,7 @@ from prometheus_client import (
 )
 from prometheus_client import multiprocess as prometheus_multiprocess
 
+from contracts.errors import ErrorCode, ServiceError
 from optimize_runtime.observability.multiprocess import multiprocess_enabled
 
 # Seconds; imports of big files take seconds, health checks microseconds.

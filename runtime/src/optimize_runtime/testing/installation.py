@@ -54,7 +54,6 @@ class Installation:
         from catalog_svc.bootstrap import wire
         from catalog_svc.config import CatalogConfig
         from catalog_svc.rpc_worker import rpc_handlers
-
         from optimize_runtime.messaging import RpcServer
 
         config = CatalogConfig.from_env(self.environ)

@@ -1,12 +1,12 @@
 """catalog-svc HTTP: definitions, collections (scope, roles) and definition authorizations."""
 
 from flask import Flask
-from optimize_runtime.http import create_service_app
-from optimize_runtime.http.readiness import mongodb_check, rabbitmq_check
 
 from catalog_svc.api import authorizations, collections, definitions
 from catalog_svc.bootstrap import wire
 from catalog_svc.config import CatalogConfig
+from optimize_runtime.http import create_service_app
+from optimize_runtime.http.readiness import mongodb_check, rabbitmq_check
 
 
 def create_app(config: CatalogConfig | None = None) -> Flask:

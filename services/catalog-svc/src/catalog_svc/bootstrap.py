@@ -2,8 +2,6 @@
 
 from dataclasses import dataclass
 
-from optimize_runtime.store.mongo import mongo_client, write_gate
-from optimize_runtime.store.write_gate import WriteGate
 from pymongo import MongoClient
 from pymongo.database import Database
 
@@ -14,6 +12,8 @@ from catalog_svc.adapters.mongo_catalog import (
     ensure_indexes,
 )
 from catalog_svc.config import CatalogConfig
+from optimize_runtime.store.mongo import mongo_client, write_gate
+from optimize_runtime.store.write_gate import WriteGate
 
 
 @dataclass

@@ -4,11 +4,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from catalog_svc.config import CatalogConfig
 from optimize_runtime.observability import configure_logging
 from optimize_runtime.observability.multiprocess import prepare_metrics_dir
 from optimize_runtime.settings import ConfigurationError
-
-from catalog_svc.config import CatalogConfig
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,18 +29,16 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(common.service, common.log_level, common.log_format)
     if args.command == "serve":
         prepare_metrics_dir(common.service, common.metrics_dir)  # before the app imports prometheus_client
-        from optimize_runtime.http.serve import serve
-
         from catalog_svc.app import create_app
+        from optimize_runtime.http.serve import serve
 
         serve(lambda: create_app(config), bind=config.http.bind, workers=config.http.workers,
               threads=config.http.threads, graceful_timeout=config.http.graceful_timeout_s)
     elif args.command == "rpc":
+        from catalog_svc.rpc_worker import run_worker
         from optimize_runtime.http.readiness import mongodb_check, rabbitmq_check
         from optimize_runtime.observability.operations_server import serve_operations
         from optimize_runtime.store.mongo import mongo_client
-
-        from catalog_svc.rpc_worker import run_worker
 
         serve_operations(config.http.host, common.operations_port,
                          [mongodb_check(mongo_client(common)), rabbitmq_check(common.amqp_url)])

@@ -9,8 +9,6 @@ import signal
 from datetime import UTC, datetime
 
 import contracts.catalog_rpc  # noqa: F401 - registers check_import, check_export and collection_access
-from optimize_runtime.messaging import RpcServer
-
 from catalog_svc.bootstrap import CatalogWiring, wire
 from catalog_svc.config import CatalogConfig
 from catalog_svc.domain import prerequisites
@@ -22,6 +20,7 @@ from catalog_svc.domain.model import (
     ForbiddenDefinition,
     User,
 )
+from optimize_runtime.messaging import RpcServer
 
 log = logging.getLogger(__name__)
 

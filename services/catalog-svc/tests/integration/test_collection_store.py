@@ -4,6 +4,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+
 from catalog_svc.adapters.mongo_catalog import StaleCollection
 from catalog_svc.bootstrap import wire
 from catalog_svc.config import CatalogConfig

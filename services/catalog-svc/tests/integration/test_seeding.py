@@ -7,6 +7,7 @@ import sys
 from dataclasses import replace
 
 import pytest
+
 from catalog_svc.bootstrap import wire
 from catalog_svc.config import CatalogConfig
 from catalog_svc.rpc_worker import rpc_handlers

@@ -4,6 +4,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+
 from catalog_svc.domain import collections as rules
 from catalog_svc.domain.model import IdentityRef, RoleEntry, ScopeEntry, User
 from contracts.errors import ErrorCode, ServiceError

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 import pytest
+
 from catalog_svc.domain.model import (
     Authorization,
     Collection,

@@ -1,13 +1,13 @@
 """export-svc HTTP."""
 
 from flask import Flask
-from optimize_runtime.http import create_service_app
-from optimize_runtime.http.readiness import catalog_check, mongodb_check
 from pymongo import MongoClient
 
 from export_svc.api import entities, export_files
 from export_svc.bootstrap import wire
 from export_svc.config import ExportConfig
+from optimize_runtime.http import create_service_app
+from optimize_runtime.http.readiness import catalog_check, mongodb_check
 
 
 def create_app(config: ExportConfig | None = None, *, mongo: MongoClient | None = None) -> Flask:

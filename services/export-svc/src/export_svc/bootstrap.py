@@ -4,8 +4,6 @@ import logging
 from dataclasses import dataclass
 
 from marshmallow import ValidationError
-from optimize_runtime.messaging import EventPublisher, EventPublishFailed, RpcClient
-from optimize_runtime.store.mongo import mongo_client
 from pymongo import MongoClient
 from pymongo.database import Database
 
@@ -14,6 +12,8 @@ from export_svc.adapters.entity_reader import EntityReader
 from export_svc.config import ExportConfig
 from export_svc.domain.exporting import Exporter
 from export_svc.domain.reading import EntityReading
+from optimize_runtime.messaging import EventPublisher, EventPublishFailed, RpcClient
+from optimize_runtime.store.mongo import mongo_client
 
 log = logging.getLogger(__name__)
 

@@ -2,10 +2,11 @@
 in which order, who may have them, and what it costs."""
 
 import pytest
+from pymongo import MongoClient, monitoring
+
 from contracts.export_file import CURRENT_VERSIONS, read_export_file
 from export_svc.app import create_app
 from export_svc.config import ExportConfig
-from pymongo import MongoClient, monitoring
 
 
 def ids(entities: list[dict]) -> list[str]:

@@ -4,6 +4,7 @@ number of questions asked."""
 from datetime import UTC, datetime
 
 import pytest
+
 from contracts.entities import stored_entity_from_export
 from contracts.errors import ServiceError
 from export_svc.domain.exporting import Exporter

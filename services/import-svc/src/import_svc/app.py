@@ -3,8 +3,8 @@
 from flask import Flask
 from pymongo import MongoClient
 
-from import_svc.api.imports import blp as imports_blp
 from import_svc.api import authoring
+from import_svc.api.imports import blp as imports_blp
 from import_svc.bootstrap import wire
 from import_svc.config import ImportConfig
 from optimize_runtime.http import create_service_app

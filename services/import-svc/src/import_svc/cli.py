@@ -3,11 +3,10 @@
 import argparse
 import sys
 
+from import_svc.config import ImportConfig
 from optimize_runtime.observability import configure_logging
 from optimize_runtime.observability.multiprocess import prepare_metrics_dir
 from optimize_runtime.settings import ConfigurationError
-
-from import_svc.config import ImportConfig
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,9 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     common = config.common
     configure_logging(common.service, common.log_level, common.log_format)
     prepare_metrics_dir(common.service, common.metrics_dir)  # before the app imports prometheus_client
-    from optimize_runtime.http.serve import serve
-
     from import_svc.app import create_app
+    from optimize_runtime.http.serve import serve
 
     serve(lambda: create_app(config), bind=config.http.bind, workers=config.http.workers,
           threads=config.http.threads, graceful_timeout=config.http.graceful_timeout_s)

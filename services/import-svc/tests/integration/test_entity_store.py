@@ -6,11 +6,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pymongo import MongoClient, monitoring
+
 from contracts.entities import export_entity_from_stored, stored_entity_from_export
 from contracts.export_file import read_export_file
 from import_svc.adapters.entity_store import EntityStore
 from optimize_runtime.store.write_gate import write_gate_for
-from pymongo import MongoClient, monitoring
 
 OPTIMIZE_FILE = Path(__file__).parents[5] / "shared/fixtures/optimize/carbon-reductor-dashboard.json"
 NOW = datetime(2024, 5, 17, 9, 30, 12, 345678, tzinfo=UTC)

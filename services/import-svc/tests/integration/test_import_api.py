@@ -5,9 +5,10 @@ import time
 from pathlib import Path
 
 import pika
+from pymongo import MongoClient, monitoring
+
 from import_svc.app import create_app
 from import_svc.config import ImportConfig
-from pymongo import MongoClient, monitoring
 
 # CI puts shared/ beside the clone.
 FIXTURE = Path(__file__).parents[4] / ".." / "shared" / "fixtures" / "optimize"

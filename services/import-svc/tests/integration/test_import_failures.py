@@ -10,12 +10,13 @@ import textwrap
 import threading
 
 import pytest
-from import_svc.app import create_app
-from import_svc.config import ImportConfig
 from pymongo import MongoClient
 from pymongo.errors import AutoReconnect
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
+
+from import_svc.app import create_app
+from import_svc.config import ImportConfig
 
 MB = 1024 * 1024
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
 from contracts.errors import ServiceError
 from import_svc.domain.importing import Importer, ImportRefused, ImportRequest
 from optimize_runtime.identity import SYSTEM_USER, Identity
@@ -320,3 +321,19 @@ def test_more_entities_than_allowed_is_payload_too_large():
         ImportRequest(DEMO), body([process_report(f"r{i}") for i in range(3)])))
     assert (error.code, error.status) == ("payloadTooLarge", 413)
     assert (error.extra["limit"], error.extra["actual"]) == (2, 3)
+
+
+def test_a_report_whose_only_tenant_lacks_the_definition_is_refused_even_if_another_tenant_has_it():
+    """The catalog answers once per key for the whole file ([t1, t2] merged); each report is still
+    judged on its own tenants, as Optimize does: [t1] passes, [t2] alone is missing."""
+    from import_svc.domain.importing.prerequisites import CatalogVerdict, prerequisite_problems
+
+    verdict = CatalogVerdict(None, {("process", "invoice"): {
+        "type": "process", "key": "invoice", "versions": ["1"], "tenantIds": ["t1", "t2"],
+        "exists": True, "missingTenants": ["t2"], "missingVersions": [], "authorized": True}})
+    entities = [process_report("r1", tenants=("t1",)), process_report("r2", tenants=("t2",))]
+    [problem] = prerequisite_problems(entities, verdict)
+    assert problem.code == "importDefinitionDoesNotExist"
+    assert problem.details["definitions"] == [
+        {"type": "process", "key": "invoice", "versions": ["1"], "tenantIds": ["t2"]}]
+    assert [entity["id"] for entity in problem.details["entities"]] == ["r2"]

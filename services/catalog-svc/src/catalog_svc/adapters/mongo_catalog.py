@@ -6,7 +6,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-from optimize_runtime.store.write_gate import WriteGate
 from pymongo import ASCENDING, ReplaceOne, UpdateOne
 from pymongo.database import Database
 
@@ -21,6 +20,7 @@ from catalog_svc.domain.model import (
     User,
     version_order,
 )
+from optimize_runtime.store.write_gate import WriteGate
 
 # One reply carries every matching document (up to MongoDB's 16 MB per reply), so that the number of
 # commands does not grow with the number of references.

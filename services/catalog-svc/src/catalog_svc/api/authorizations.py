@@ -1,12 +1,12 @@
 """/api/authorization: which users and groups may read which definitions. Superusers only."""
 
-from contracts.errors import not_found
 from flask_smorest import Blueprint
-from optimize_runtime.http import require_superuser
 
 from catalog_svc.api.caller import catalog
 from catalog_svc.api.schemas import AuthorizationQuerySchema, AuthorizationSchema
 from catalog_svc.domain.model import Authorization, IdentityRef
+from contracts.errors import not_found
+from optimize_runtime.http import require_superuser
 
 blueprint = Blueprint("authorizations", __name__, url_prefix="/api/authorization",
                       description="Definition authorizations of users and groups (superusers only)")

@@ -1,10 +1,10 @@
 """The caller of a request as the catalog's rules see it."""
 
 from flask import current_app
-from optimize_runtime.http import current_identity
 
 from catalog_svc.bootstrap import CatalogWiring
 from catalog_svc.domain.model import User
+from optimize_runtime.http import current_identity
 
 
 def current_user() -> User:

@@ -5,7 +5,6 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from contracts.errors import ErrorCode, ServiceError, not_found
 from flask_smorest import Blueprint
 
 from catalog_svc.adapters.mongo_catalog import StaleCollection
@@ -22,6 +21,7 @@ from catalog_svc.api.schemas import (
 )
 from catalog_svc.domain import collections as rules
 from catalog_svc.domain.model import Collection, IdentityRef, RoleEntry, ScopeEntry, User
+from contracts.errors import ErrorCode, ServiceError, not_found
 
 blueprint = Blueprint("collections", __name__, url_prefix="/api/collection",
                       description="Collections with their scope and roles")

@@ -2,9 +2,7 @@
 
 from itertools import groupby
 
-from contracts.errors import ErrorCode, ServiceError
 from flask_smorest import Blueprint
-from optimize_runtime.http import require_superuser
 
 from catalog_svc.api.caller import catalog
 from catalog_svc.api.schemas import (
@@ -15,6 +13,8 @@ from catalog_svc.api.schemas import (
     RegisteredSchema,
 )
 from catalog_svc.domain.model import Definition, version_order
+from contracts.errors import ErrorCode, ServiceError
+from optimize_runtime.http import require_superuser
 
 blueprint = Blueprint("definitions", __name__, url_prefix="/api/definition",
                       description="Process and decision definitions (superusers only)")

@@ -8,8 +8,6 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 
-from contracts.errors import ErrorCode, ServiceError, forbidden, not_found
-
 from catalog_svc.domain.model import (
     MANAGER,
     ROLE_RANK,
@@ -20,6 +18,7 @@ from catalog_svc.domain.model import (
     ScopeEntry,
     User,
 )
+from contracts.errors import ErrorCode, ServiceError, forbidden, not_found
 
 
 def role_of(collection: Collection, user: User) -> str | None:

@@ -4,8 +4,9 @@ Documents are those of `contracts.entities`; every method asks each collection a
 
 from collections.abc import Iterable
 
-from contracts.entities import COLLECTIONS, SUMMARY_FIELDS, collection_of
 from pymongo.database import Database
+
+from contracts.entities import COLLECTIONS, SUMMARY_FIELDS, collection_of
 
 # The entity list needs no content: a dashboard's tiles or a report's data can be large.
 _SUMMARY_PROJECTION = dict.fromkeys(SUMMARY_FIELDS, True)

@@ -2,10 +2,10 @@
 
 from flask import current_app
 from flask_smorest import Blueprint
-from optimize_runtime.http import current_identity
 
 from export_svc.api.schemas import DashboardSchema, EntitySummarySchema, ReportSchema, seen_as_dict
 from export_svc.domain.reading import EntityReading
+from optimize_runtime.http import current_identity
 
 blp = Blueprint("entities", __name__, url_prefix="/api", description="Reports and dashboards a user sees")
 

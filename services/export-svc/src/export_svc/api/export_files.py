@@ -1,13 +1,13 @@
 """Export files: downloads for users, JSON answers for other services (Optimize's paths)."""
 
-from contracts.errors import ErrorCode, ServiceError
 from flask import Response, current_app, request
 from flask_smorest import Blueprint
 from marshmallow import ValidationError, fields, validate
+
+from contracts.errors import ErrorCode, ServiceError
+from export_svc.domain.exporting import Exporter
 from optimize_runtime.http import request_id, require_superuser
 from optimize_runtime.observability.metrics import observe_export
-
-from export_svc.domain.exporting import Exporter
 
 blp = Blueprint("export_files", __name__, url_prefix="/api",
                 description="Reports and dashboards as export files")

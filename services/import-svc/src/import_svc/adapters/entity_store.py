@@ -6,12 +6,13 @@ isolate concurrent transactions; a no-op on real MongoDB)."""
 
 from collections.abc import Callable, Iterable
 
-from contracts.entities import COLLECTIONS, collection_of
-from contracts.errors import ErrorCode, ServiceError
-from optimize_runtime.store.write_gate import WriteGate
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
+
+from contracts.entities import COLLECTIONS, collection_of
+from contracts.errors import ErrorCode, ServiceError
+from optimize_runtime.store.write_gate import WriteGate
 
 _UPDATE_ATTEMPTS = 3
 

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import bson
-from contracts.errors import ErrorCode, ServiceError, service_unavailable
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
+from contracts.errors import ErrorCode, ServiceError, service_unavailable
 from import_svc.adapters.entity_store import EntityStore
 from import_svc.domain.importing import Idempotency, ImportPlan
 

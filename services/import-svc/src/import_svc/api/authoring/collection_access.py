@@ -4,10 +4,9 @@ import logging
 from collections.abc import Mapping
 
 from contracts.errors import ErrorCode, ServiceError, service_unavailable
+from import_svc.domain.authoring import CollectionAccess
 from optimize_runtime.identity import Identity
 from optimize_runtime.messaging import RpcClient, RpcError, RpcTimeout, RpcUnavailable
-
-from import_svc.domain.authoring import CollectionAccess
 
 log = logging.getLogger(__name__)
 

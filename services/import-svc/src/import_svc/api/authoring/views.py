@@ -6,9 +6,6 @@ from functools import partial
 from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
-from optimize_runtime.http import current_identity, request_id
-from optimize_runtime.messaging import EventPublisher, EventPublishFailed
-from optimize_runtime.observability.metrics import record_entities_written
 
 from import_svc.api.authoring.collection_access import ask_collection_access
 from import_svc.api.authoring.schemas import (
@@ -19,6 +16,9 @@ from import_svc.api.authoring.schemas import (
     ReportChangesSchema,
 )
 from import_svc.domain.authoring import Authoring
+from optimize_runtime.http import current_identity, request_id
+from optimize_runtime.messaging import EventPublisher, EventPublishFailed
+from optimize_runtime.observability.metrics import record_entities_written
 
 log = logging.getLogger(__name__)
 

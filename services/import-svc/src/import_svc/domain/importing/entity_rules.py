@@ -3,7 +3,6 @@ and names or descriptions it would not let a user type."""
 
 from contracts.errors import ErrorCode
 from contracts.export_file.json_path import json_path
-
 from import_svc.domain.importing.refusal import ImportProblem
 
 DESCRIPTION_MAX_LENGTH = 400

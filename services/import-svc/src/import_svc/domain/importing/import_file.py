@@ -4,7 +4,6 @@ import json
 from typing import Any
 
 from contracts.errors import ErrorCode, ServiceError
-
 from import_svc.domain.importing.refusal import ImportRefused, file_invalid
 
 

@@ -12,8 +12,6 @@ from contracts.errors import ErrorCode, ServiceError, not_found
 from contracts.events import ENTITY_IMPORTED, IMPORT_REJECTED, new_event
 from contracts.export_file import read_export_file
 from contracts.export_file.json_path import json_path
-from optimize_runtime.identity import Identity
-
 from import_svc.domain.importing.entity_rules import (
     description_problem,
     generated_entity_errors,
@@ -33,6 +31,7 @@ from import_svc.domain.importing.refusal import (
     file_invalid,
     index_version_mismatch,
 )
+from optimize_runtime.identity import Identity
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,6 @@ from datetime import datetime
 
 from contracts.entities import stored_entity_from_export
 from contracts.export_file.references import report_references
-
 from import_svc.domain.importing.prerequisites import DEFINITION_TYPE_OF, CatalogVerdict, DefinitionUse
 
 

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 
 from contracts.errors import ErrorCode
 from contracts.export_file import definitions_of
-
 from import_svc.domain.importing.refusal import ImportProblem
 
 DEFINITION_TYPE_OF = {"single_process_report": "process", "single_decision_report": "decision"}
@@ -111,8 +110,10 @@ def _missing(uses: list[DefinitionUse], verdict: CatalogVerdict) -> ImportProble
     for use in uses:
         check = verdict.check(use.key)
         tenants = use.definition["tenantIds"]
-        if not check["exists"]:
-            missing_tenants = [tenant for tenant in tenants if tenant in (check.get("missingTenants") or [])]
+        missing_tenants = [tenant for tenant in tenants if tenant in (check.get("missingTenants") or [])]
+        # The catalog answers per key for the whole file; a report whose own tenants all lack the
+        # definition is missing it even when another report's tenant has it.
+        if not check["exists"] or (tenants and len(missing_tenants) == len(tenants)):
             references.append((use.key, use.definition["versions"], missing_tenants or tenants))
         elif use.definition["versions"] and not verdict.kept_versions(use):
             references.append((use.key, use.definition["versions"], tenants))
