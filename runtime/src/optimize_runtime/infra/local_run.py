@@ -130,6 +130,7 @@ class LocalInstallation:
 
 def run() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("pika").setLevel(logging.WARNING)
     env = development_environ()
     for name, _, var, port in SERVICES:
         if var and port_answers("127.0.0.1", int(env.get(var, str(port)))):

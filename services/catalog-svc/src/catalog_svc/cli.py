@@ -5,9 +5,7 @@ import sys
 from pathlib import Path
 
 from catalog_svc.config import CatalogConfig
-from optimize_runtime.observability import configure_logging
-from optimize_runtime.observability.multiprocess import prepare_metrics_dir
-from optimize_runtime.settings import ConfigurationError
+from optimize_runtime.service_command import load_config, serve_http
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,20 +18,12 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("file", nargs="?", type=Path, help="a seed file (format: catalog_svc.seeding)")
     source.add_argument("--demo", action="store_true", help="the demo set that `make run` loads")
     args = parser.parse_args(argv)
-    try:
-        config = CatalogConfig.from_env()
-    except ConfigurationError as error:
-        print(f"catalog-svc cannot start: {error}", file=sys.stderr)
+    config = load_config("catalog-svc", CatalogConfig.from_env)
+    if config is None:
         return 2
     common = config.common
-    configure_logging(common.service, common.log_level, common.log_format)
     if args.command == "serve":
-        prepare_metrics_dir(common.service, common.metrics_dir)  # before the app imports prometheus_client
-        from catalog_svc.app import create_app
-        from optimize_runtime.http.serve import serve
-
-        serve(lambda: create_app(config), bind=config.http.bind, workers=config.http.workers,
-              threads=config.http.threads, graceful_timeout=config.http.graceful_timeout_s)
+        serve_http(config, "catalog_svc.app")
     elif args.command == "rpc":
         from catalog_svc.rpc_worker import run_worker
         from optimize_runtime.http.readiness import mongodb_check, rabbitmq_check

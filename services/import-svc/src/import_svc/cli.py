@@ -4,9 +4,7 @@ import argparse
 import sys
 
 from import_svc.config import ImportConfig
-from optimize_runtime.observability import configure_logging
-from optimize_runtime.observability.multiprocess import prepare_metrics_dir
-from optimize_runtime.settings import ConfigurationError
+from optimize_runtime.service_command import load_config, serve_http
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -14,19 +12,10 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="serve the HTTP API with gunicorn")
     parser.parse_args(argv)
-    try:
-        config = ImportConfig.from_env()
-    except ConfigurationError as error:
-        print(f"import-svc cannot start: {error}", file=sys.stderr)
+    config = load_config("import-svc", ImportConfig.from_env)
+    if config is None:
         return 2
-    common = config.common
-    configure_logging(common.service, common.log_level, common.log_format)
-    prepare_metrics_dir(common.service, common.metrics_dir)  # before the app imports prometheus_client
-    from import_svc.app import create_app
-    from optimize_runtime.http.serve import serve
-
-    serve(lambda: create_app(config), bind=config.http.bind, workers=config.http.workers,
-          threads=config.http.threads, graceful_timeout=config.http.graceful_timeout_s)
+    serve_http(config, "import_svc.app")
     return 0
 
 
