@@ -1,4 +1,5 @@
-"""Export files: downloads for users, JSON answers for other services (Optimize's paths)."""
+"""Export files: downloads for users, JSON answers for other services (Optimize's paths; the
+collection paths follow them, for what Optimize promised and never shipped)."""
 
 from flask import Response, current_app, request
 from flask_smorest import Blueprint
@@ -10,7 +11,7 @@ from optimize_runtime.http import request_id, require_superuser
 from optimize_runtime.observability.metrics import observe_export
 
 blp = Blueprint("export_files", __name__, url_prefix="/api",
-                description="Reports and dashboards as export files")
+                description="Reports, dashboards and whole collections as export files")
 
 _ID_LIST = fields.List(fields.String(validate=validate.Length(min=1)), required=True,
                        validate=validate.Length(min=1))
@@ -24,18 +25,26 @@ def _download(entity_type: str, entity_id: str, file_name: str) -> Response:
     user = require_superuser()
     entities = observe_export(entity_type, "user", lambda: _exporter().export(
         user, entity_type, [entity_id], request_id=request_id()))
+    return _attachment(entities, file_name)
+
+
+def _attachment(entities: list[dict], file_name: str) -> Response:
     response = current_app.json.response(entities)
     response.headers.set("Content-Disposition", "attachment", filename=file_name)
     return response
 
 
-def _public_export(entity_type: str) -> Response:
-    user = require_superuser()
+def _ids_in_body() -> list[str]:
     try:
-        entity_ids = _ID_LIST.deserialize(request.get_json(silent=True))
+        return _ID_LIST.deserialize(request.get_json(silent=True))
     except ValidationError as error:
         raise ServiceError(ErrorCode.BAD_REQUEST, "The body must be a non-empty JSON array of ids",
                            validationErrors={"json": error.messages}) from error
+
+
+def _public_export(entity_type: str) -> Response:
+    user = require_superuser()
+    entity_ids = _ids_in_body()
     # As in Optimize, the public API is trusted with every definition: no authorization check.
     entities = observe_export(entity_type, "public", lambda: _exporter().export(
         user, entity_type, entity_ids, check_authorization=False, request_id=request_id()))
@@ -64,3 +73,25 @@ def public_export_reports():
 @blp.response(200, description="The dashboards, each after its reports")
 def public_export_dashboards():
     return _public_export("dashboard")
+
+
+@blp.get("/export/collection/json/<collection_id>/<file_name>")
+@blp.response(200, description="Every report and dashboard of the collection, each after what it needs: "
+                               "import it into another collection with POST /api/import?collectionId=")
+def export_collection(collection_id: str, file_name: str):
+    user = require_superuser()
+    entities = observe_export("collection", "user", lambda: _exporter().export_collections(
+        user, [collection_id], request_id=request_id()))
+    return _attachment(entities, file_name)
+
+
+@blp.post("/public/export/collection/definition/json")
+@blp.response(200, description="Every report and dashboard of the collections, each once, each after what "
+                               "it needs")
+def public_export_collections():
+    user = require_superuser()
+    collection_ids = _ids_in_body()
+    # The public API acts for no user: it needs no role in the collections, nor definition authorizations.
+    entities = observe_export("collection", "public", lambda: _exporter().export_collections(
+        user, collection_ids, require_role=False, check_authorization=False, request_id=request_id()))
+    return current_app.json.response(entities)

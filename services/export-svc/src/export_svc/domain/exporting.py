@@ -1,7 +1,9 @@
-"""Export files: the requested entities with every report they need, first, each once.
+"""Export files: the requested entities (or every entity of some collections) with every report they
+need, first, each once.
 
 The store is asked once per level of references (requested entities, their reports, the children of
-combined reports among those), never once per entity; the catalog once per export."""
+combined reports among those), never once per entity; the catalog once per question (which collections,
+which definitions)."""
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -18,13 +20,19 @@ ENTITY_NAMES = {"report": "Report", "dashboard": "Dashboard"}
 # The report ids each entity shows, in order.
 References = dict[str, list[str]]
 
+# A collection's file lists what others show first: single reports, combined reports, dashboards.
+_COLLECTION_FILE_RANK = {"single_process_report": 0, "single_decision_report": 0, "combined_report": 1,
+                         "dashboard": 2}
+
 
 class StoredEntities(Protocol):
     def get_many(self, entity_ids: Iterable[str], entity_type: str | None = None) -> dict[str, dict]: ...
+    def in_collections(self, collection_ids: Iterable[str]) -> list[dict]: ...
 
 
 class ExportAuthorization(Protocol):
     def check_export(self, user: Identity, definitions: list[dict]) -> dict: ...
+    def collection_access(self, user: Identity, collection_ids: list[str] | None) -> dict[str, dict]: ...
 
 
 @dataclass
@@ -47,6 +55,31 @@ class Exporter:
                                f"These {entity_type}s do not exist: {', '.join(missing)}",
                                id=missing[0], ids=missing)
 
+        return self._file(user, requested, roots, check_authorization=check_authorization,
+                          request_id=request_id, details={"requested": requested, "entityType": entity_type})
+
+    def export_collections(self, user: Identity, collection_ids: list[str], *, require_role: bool = True,
+                           check_authorization: bool = True, request_id: str | None = None) -> list[dict]:
+        """One file with every report and dashboard of these collections, each once: single reports,
+        then combined reports, then dashboards (a report they show from elsewhere just before them).
+        `require_role`: whether the user needs a role in every collection (not on the public API)."""
+        requested = list(dict.fromkeys(collection_ids))
+        access = self.catalog.collection_access(user, requested)
+        _refuse_inaccessible_collections(user, requested, access, require_role)
+
+        position = {collection_id: index for index, collection_id in enumerate(requested)}
+        documents = sorted(self.entities.in_collections(requested), key=lambda document: (
+            _COLLECTION_FILE_RANK[document["exportEntityType"]], position[document["collectionId"]],
+            document["created"], document["id"]))
+        roots = {document["id"]: document for document in documents}
+        return self._file(user, list(roots), roots, check_authorization=check_authorization,
+                          request_id=request_id, details={"collectionIds": requested},
+                          collection_id=requested[0] if len(requested) == 1 else None)
+
+    def _file(self, user: Identity, requested: list[str], roots: dict[str, dict], *,
+              check_authorization: bool, request_id: str | None, details: dict,
+              collection_id: str | None = None) -> list[dict]:
+        """The file of these entities (`requested`: their order) and every report they show."""
         documents, references = self._with_referenced_reports(roots)
         _refuse_dangling_references(documents, references)
         ordered = _in_export_order(requested, references)
@@ -54,8 +87,8 @@ class Exporter:
         if check_authorization:
             self._check_authorized(user, entities)
 
-        self.publish(new_event(ENTITY_EXPORTED, user.user_id, ordered, request_id=request_id,
-                               details={"requested": requested, "entityType": entity_type}))
+        self.publish(new_event(ENTITY_EXPORTED, user.user_id, ordered, collection_id=collection_id,
+                               request_id=request_id, details=details))
         return entities
 
     def _with_referenced_reports(self, roots: dict[str, dict]) -> tuple[dict[str, dict], References]:
@@ -82,6 +115,21 @@ class Exporter:
             raise ServiceError(ErrorCode.FORBIDDEN, f"User '{user.user_id}' may not export: {names}",
                                "The user is not authorized for these definitions (or some of their "
                                "tenants) that the exported reports read", definitions=forbidden)
+
+
+def _refuse_inaccessible_collections(user: Identity, requested: list[str], access: dict[str, dict],
+                                     require_role: bool) -> None:
+    unknown = [cid for cid in requested if not access.get(cid, {}).get("exists")]
+    if unknown:
+        raise ServiceError(ErrorCode.NOT_FOUND, f"Collection '{unknown[0]}' does not exist",
+                           f"These collections do not exist: {', '.join(unknown)}",
+                           id=unknown[0], ids=unknown)
+    without_role = [cid for cid in requested if access[cid].get("role") is None]
+    if require_role and without_role:
+        raise ServiceError(ErrorCode.FORBIDDEN,
+                           f"User '{user.user_id}' has no role in collection '{without_role[0]}'",
+                           "Exporting a collection needs a role in it", collectionId=without_role[0],
+                           ids=without_role)
 
 
 def _refuse_dangling_references(documents: dict[str, dict], references: References) -> None:
