@@ -1,5 +1,6 @@
 """Fixtures of export-svc's tests: a catalog seeded through its HTTP API, entities made through
-import-svc's authoring API, and an observer of the installation's events."""
+import-svc's authoring API, an observer of the installation's events, and an export-svc whose MongoDB
+commands and catalog calls are counted."""
 
 import json
 import time
@@ -7,6 +8,10 @@ from dataclasses import dataclass
 
 import pika
 import pytest
+from pymongo import MongoClient, monitoring
+
+from export_svc.app import create_app
+from export_svc.config import ExportConfig
 
 SUPERUSER = "demo"
 
@@ -126,3 +131,35 @@ def exported_events(installation, names):
                              "entity.exported")
     yield observer
     observer.close()
+
+
+class CommandCounter(monitoring.CommandListener):
+    def __init__(self) -> None:
+        self.commands: list[str] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        self.commands.append(event.command_name)
+
+    def succeeded(self, event) -> None:
+        pass
+
+    def failed(self, event) -> None:
+        pass
+
+
+@pytest.fixture
+def counted_export(installation, servers):
+    """export-svc with a MongoDB client that counts commands and an RPC client that counts calls."""
+    counter = CommandCounter()
+    client = MongoClient(servers.mongodb_uri, tz_aware=True, event_listeners=[counter])
+    installation.apps["export"] = create_app(ExportConfig.from_env(installation.environ), mongo=client)
+    rpc = installation.apps["export"].extensions["export"].catalog
+    calls = []
+    call = rpc.call
+
+    def counted_call(method, params, **kwargs):
+        calls.append(method)
+        return call(method, params, **kwargs)
+
+    rpc.call = counted_call
+    return counter, calls

@@ -2,11 +2,8 @@
 in which order, who may have them, and what it costs."""
 
 import pytest
-from pymongo import MongoClient, monitoring
 
 from contracts.export_file import CURRENT_VERSIONS, read_export_file
-from export_svc.app import create_app
-from export_svc.config import ExportConfig
 
 
 def ids(entities: list[dict]) -> list[str]:
@@ -139,38 +136,6 @@ def test_the_public_api_exports_each_entity_once(installation, catalog, author):
     assert (response.status_code, response.json["errorCode"]) == (400, "badRequestError")
     response = installation.export.post("/api/public/export/report/definition/json", json=[invoices])
     assert response.status_code == 401
-
-
-class CommandCounter(monitoring.CommandListener):
-    def __init__(self) -> None:
-        self.commands: list[str] = []
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        self.commands.append(event.command_name)
-
-    def succeeded(self, event) -> None:
-        pass
-
-    def failed(self, event) -> None:
-        pass
-
-
-@pytest.fixture
-def counted_export(installation, servers):
-    """export-svc with a MongoDB client that counts commands and an RPC client that counts calls."""
-    counter = CommandCounter()
-    client = MongoClient(servers.mongodb_uri, tz_aware=True, event_listeners=[counter])
-    installation.apps["export"] = create_app(ExportConfig.from_env(installation.environ), mongo=client)
-    rpc = installation.apps["export"].extensions["export"].catalog
-    calls = []
-    call = rpc.call
-
-    def counted_call(method, params, **kwargs):
-        calls.append(method)
-        return call(method, params, **kwargs)
-
-    rpc.call = counted_call
-    return counter, calls
 
 
 @pytest.mark.parametrize("reports", [2, 40])
