@@ -11,12 +11,12 @@ a report's `data`, a dashboard's tiles, filters and flags.
 Pure functions, no database access.
 """
 
-import copy
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from contracts.export_file import CURRENT_VERSIONS, ENTITY_TYPES
+from contracts.export_file.structure import json_copy
 
 REPORT = "report"
 DASHBOARD = "dashboard"
@@ -63,13 +63,13 @@ def content_fields(export_entity_type: str) -> tuple[str, ...]:
 
 def _copy_content(source: dict, target: dict) -> None:
     if source["exportEntityType"] != "dashboard":
-        target["data"] = copy.deepcopy(source["data"])
+        target["data"] = json_copy(source["data"])
         return
     for field, default in DASHBOARD_CONTENT_DEFAULTS.items():
-        target[field] = copy.deepcopy(source.get(field, default))
+        target[field] = json_copy(source.get(field, default))
     for field in DASHBOARD_OPTIONAL_FIELDS:
         if field in source:
-            target[field] = copy.deepcopy(source[field])
+            target[field] = json_copy(source[field])
 
 
 def collection_of(document_or_type: dict | str) -> str:

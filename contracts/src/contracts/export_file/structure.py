@@ -1,6 +1,6 @@
-"""Checks on the raw shape of an entity that hold whatever its type: nesting depth and unsafe keys.
+"""The raw shape of an entity whatever its type: checks of nesting depth and unsafe keys, and copies.
 
-Both walks are iterative, so a hostile file nested 100,000 levels deep is reported, not a crash.
+The checks are iterative, so a hostile file nested 100,000 levels deep is reported, not a crash.
 """
 
 from typing import Any
@@ -17,6 +17,24 @@ def _children(node: Any) -> list[tuple[PathPart, Any]]:
     if isinstance(node, list):
         return list(enumerate(node))
     return []
+
+
+def structurally_sound(value: Any) -> bool:
+    """Whether nothing is nested too deeply and every key is safe: the common case, checked without
+    building a location for every node (that cost more than the rest of reading a file)."""
+    stack = [(value, 1)] if isinstance(value, dict | list) else []
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            if not all(_safe_key(key) for key in node):
+                return False
+            children = node.values()
+        else:
+            children = node
+        if children and depth > MAX_NESTING_DEPTH:
+            return False
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return True
 
 
 def too_deep_at(value: Any, at: Location = ()) -> Location | None:
@@ -51,3 +69,13 @@ def unsafe_keys(value: Any, at: Location = ()) -> list[Location]:
         # Reversed, so that keys come out in document order.
         stack.extend(((child, (*location, key)) for key, child in reversed(_children(node))))
     return found
+
+
+def json_copy(value: Any) -> Any:
+    """A copy of a JSON value (objects, arrays, scalars) sharing nothing mutable with it, several times
+    faster than `copy.deepcopy`. Recursive: only for values nested no deeper than MAX_NESTING_DEPTH."""
+    if isinstance(value, dict):
+        return {key: json_copy(child) for key, child in value.items()}
+    if isinstance(value, list):
+        return [json_copy(child) for child in value]
+    return value

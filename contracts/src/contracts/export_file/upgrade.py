@@ -1,8 +1,7 @@
 """Bringing one entity from the version it was exported at to the current one, step by step."""
 
-import copy
-
 from contracts.export_file.migrations import MIGRATIONS
+from contracts.export_file.structure import json_copy
 from contracts.export_file.versions import CURRENT_VERSIONS, OLDEST_VERSIONS, entity_type_of
 
 
@@ -25,7 +24,7 @@ def upgrade_entity(entity: dict) -> tuple[dict, int | None]:
             f"A {entity_type} at version {version} cannot be upgraded: we read versions "
             f"{OLDEST_VERSIONS[entity_type]} to {CURRENT_VERSIONS[entity_type]}."
         )
-    upgraded = copy.deepcopy(entity)
+    upgraded = json_copy(entity)
     for from_version in range(version, CURRENT_VERSIONS[entity_type]):
-        upgraded = MIGRATIONS[(entity_type, from_version)](upgraded)
+        MIGRATIONS[(entity_type, from_version)].in_place(upgraded)
     return upgraded, (version if version < CURRENT_VERSIONS[entity_type] else None)

@@ -5,10 +5,14 @@ from typing import Any
 
 from contracts.export_file.json_path import json_path
 from contracts.export_file.schemas import CURRENT_SCHEMAS, EntityEnvelopeSchema
-from contracts.export_file.structure import Location, too_deep_at, unsafe_keys
+from contracts.export_file.structure import Location, structurally_sound, too_deep_at, unsafe_keys
 from contracts.export_file.versions import CURRENT_VERSIONS, MAX_NESTING_DEPTH, entity_type_of
 
 Problem = tuple[Location, str]
+
+# Made once: making a schema (and its nested ones) costs several times more than validating with it.
+_ENVELOPE_SCHEMA = EntityEnvelopeSchema()
+_CURRENT_SCHEMAS = {entity_type: schema() for entity_type, schema in CURRENT_SCHEMAS.items()}
 
 
 def _flattened(messages: Any, location: Location = ()) -> Iterator[Problem]:
@@ -24,6 +28,8 @@ def _flattened(messages: Any, location: Location = ()) -> Iterator[Problem]:
 
 def structure_problems(entity: Any, at: Location = ()) -> tuple[list[Problem], bool]:
     """Unsafe keys or excessive nesting; the flag says the entity is too deep to be looked at further."""
+    if structurally_sound(entity):
+        return [], False
     too_deep = too_deep_at(entity, at)
     if too_deep is not None:
         return [(too_deep, f"Nested deeper than {MAX_NESTING_DEPTH} levels.")], True
@@ -37,15 +43,15 @@ def structure_problems(entity: Any, at: Location = ()) -> tuple[list[Problem], b
 def envelope_problems(entity: dict, at: Location = ()) -> list[Problem]:
     return [
         ((*at, *location), message)
-        for location, message in _flattened(EntityEnvelopeSchema().validate(entity))
+        for location, message in _flattened(_ENVELOPE_SCHEMA.validate(entity))
     ]
 
 
 def current_content_problems(entity: dict, at: Location = ()) -> list[Problem]:
     """What is wrong with an entity that should be at the current version of its type."""
     entity_type = entity_type_of(entity)
-    schema = CURRENT_SCHEMAS.get(entity_type, EntityEnvelopeSchema)
-    problems = [((*at, *location), message) for location, message in _flattened(schema().validate(entity))]
+    schema = _CURRENT_SCHEMAS.get(entity_type, _ENVELOPE_SCHEMA)
+    problems = [((*at, *location), message) for location, message in _flattened(schema.validate(entity))]
     expected = CURRENT_VERSIONS.get(entity_type)
     version = entity.get("sourceIndexVersion")
     if expected is not None and type(version) is int and version != expected:
