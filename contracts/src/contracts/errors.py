@@ -5,6 +5,8 @@ Bodies look like Optimize's: {errorCode, errorMessage, detailedMessage, ...extra
 from enum import StrEnum
 from typing import Any
 
+from marshmallow import INCLUDE, Schema, fields, validate
+
 
 class ErrorCode(StrEnum):
     IMPORT_FILE_INVALID = "importFileInvalid"
@@ -61,6 +63,21 @@ IMPORT_ERROR_PRIORITY: tuple[ErrorCode, ...] = (
     ErrorCode.IMPORT_NAME_INVALID,
     ErrorCode.IMPORT_DESCRIPTION_INVALID,
 )
+
+
+class ErrorBodySchema(Schema):
+    """Every error body, as the OpenAPI documents describe it; each errorCode may add fields."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    errorCode = fields.String(required=True, validate=validate.OneOf([code.value for code in ErrorCode]))
+    errorMessage = fields.String(required=True)
+    detailedMessage = fields.String()
+    requestId = fields.String(metadata={"description": "Set on serverError: the id it was logged with"})
+    validationErrors = fields.Raw(metadata={"description": "What failed: [{entityId, path, message}] for "
+                                                           "files and entities, by location for arguments"})
+    errors = fields.List(fields.Dict(), metadata={"description": "Every failing import category"})
 
 
 class ServiceError(Exception):

@@ -74,6 +74,18 @@ def test_openapi_document_and_docs_page(environ):
     assert client.get("/docs").status_code == 200
 
 
+def test_openapi_document_describes_the_error_body_that_is_answered(environ):
+    client = _app(environ)
+    components = client.get("/openapi.json").json["components"]
+    error = components["schemas"][components["responses"]["DEFAULT_ERROR"]["content"]["application/json"]
+                                   ["schema"]["$ref"].rsplit("/", 1)[1]]
+    assert error["required"] == ["errorCode", "errorMessage"]
+    assert "serverError" in error["properties"]["errorCode"]["enum"]
+    assert error["additionalProperties"] is True
+    body = client.get("/api/whoami").json
+    assert set(body) <= set(error["properties"]) and body["errorCode"] == "unauthorizedError"
+
+
 @pytest.mark.parametrize("header", [
     None,
     "Basic abc",

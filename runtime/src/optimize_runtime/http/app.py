@@ -9,7 +9,7 @@ from flask import Flask, jsonify
 from flask_smorest import Api, Blueprint
 from werkzeug.exceptions import HTTPException
 
-from contracts.errors import ErrorCode, ServiceError
+from contracts.errors import ErrorBodySchema, ErrorCode, ServiceError
 from optimize_runtime.http.request import REQUEST_ID_HEADER, assign_request_id, authenticate, request_id
 from optimize_runtime.identity import Authenticator
 from optimize_runtime.observability.http_requests import observe_requests
@@ -28,6 +28,10 @@ _HTTP_ERROR_CODES = {
     415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
     422: ErrorCode.BAD_REQUEST,
 }
+
+
+class _ServiceApi(Api):
+    ERROR_SCHEMA = ErrorBodySchema  # what the handlers below answer, not flask-smorest's own shape
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,7 @@ def create_service_app(settings: CommonSettings, *, title: str, blueprints: Iter
         JSON_SORT_KEYS=False,
     )
     app.json.sort_keys = False
-    api = Api(app, spec_kwargs={"components": {"securitySchemes": {
+    api = _ServiceApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
         "security": [{"bearer": []}]})
     for blueprint in blueprints:
