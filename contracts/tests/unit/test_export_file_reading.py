@@ -450,6 +450,31 @@ def test_unsafe_keys_inside_lists_are_named():
     assert errors_at(read_export_file([report])) == {("report-1", "[0].data.filter[0].data.$gt")}
 
 
+@pytest.mark.parametrize(
+    ("value", "path"),
+    [
+        (2**63, "[0].data.configuration.n"),
+        (-(2**63) - 1, "[0].data.configuration.n"),
+        (float("inf"), "[0].data.configuration.n"),
+        (float("nan"), "[0].data.configuration.n"),
+        ("lone \udc00", "[0].data.configuration.n"),
+        ({"\ud800": 1}, "[0].data.configuration.n.\ud800"),
+    ],
+)
+def test_values_mongodb_cannot_store_or_json_cannot_say_are_named(value, path):
+    report = process_report()
+    report["data"]["configuration"]["n"] = value
+
+    assert errors_at(read_export_file([report])) == {("report-1", path)}
+
+
+def test_64_bit_numbers_and_astral_characters_are_accepted():
+    report = process_report(name="Rocket \U0001f680")
+    report["data"]["configuration"].update(big=2**63 - 1, small=-(2**63), ratio=1e308)
+
+    assert read_export_file([report]).ok
+
+
 def test_nesting_within_the_limit_is_accepted():
     report = process_report()
     report["data"]["configuration"]["deep"] = nested(60)

@@ -1,14 +1,35 @@
-"""The raw shape of an entity whatever its type: checks of nesting depth and unsafe keys, and copies.
+"""The raw shape of an entity whatever its type: checks of nesting depth, unsafe keys and values that
+cannot be stored or written as JSON again, and copies.
 
 The checks are iterative, so a hostile file nested 100,000 levels deep is reported, not a crash.
 """
 
+import math
+import re
 from typing import Any
 
 from contracts.export_file.json_path import PathPart
 from contracts.export_file.versions import MAX_NESTING_DEPTH
 
 Location = tuple[PathPart, ...]
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+# json.loads joins an escaped surrogate pair into one character, so any surrogate left is a lone one.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+LONE_SURROGATE = "Text must not contain a lone surrogate (\\ud800-\\udfff): it cannot be stored."
+
+
+def scalar_problem(value: Any) -> str | None:
+    """Why MongoDB could not store a JSON scalar, or JSON could not say it again; None when it can."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return None if _INT64_MIN <= value <= _INT64_MAX else "Numbers must fit in 64 bits."
+    if isinstance(value, float):
+        return None if math.isfinite(value) else "Numbers must be finite."
+    if isinstance(value, str) and _SURROGATE.search(value):
+        return LONE_SURROGATE
+    return None
 
 
 def _children(node: Any) -> list[tuple[PathPart, Any]]:
@@ -26,14 +47,18 @@ def structurally_sound(value: Any) -> bool:
     while stack:
         node, depth = stack.pop()
         if isinstance(node, dict):
-            if not all(_safe_key(key) for key in node):
+            if not all(_safe_key(key) and not _SURROGATE.search(key) for key in node):
                 return False
             children = node.values()
         else:
             children = node
         if children and depth > MAX_NESTING_DEPTH:
             return False
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+        for child in children:
+            if isinstance(child, dict | list):
+                stack.append((child, depth + 1))
+            elif scalar_problem(child) is not None:
+                return False
     return True
 
 
@@ -67,6 +92,26 @@ def unsafe_keys(value: Any, at: Location = ()) -> list[Location]:
         if isinstance(node, dict):
             found.extend((*location, str(key)) for key in node if not _safe_key(key))
         # Reversed, so that keys come out in document order.
+        stack.extend(((child, (*location, key)) for key, child in reversed(_children(node))))
+    return found
+
+
+def unstorable_values(value: Any, at: Location = ()) -> list[tuple[Location, str]]:
+    """Numbers beyond 64 bits or not finite, and text with lone surrogates (in keys too), in document order.
+
+    Only call on a value that `too_deep_at` accepted.
+    """
+    found = []
+    stack = [(value, at)]
+    while stack:
+        node, location = stack.pop()
+        if isinstance(node, dict):
+            found.extend(((*location, key), LONE_SURROGATE) for key in node
+                         if isinstance(key, str) and _SURROGATE.search(key))
+        elif not isinstance(node, list):
+            problem = scalar_problem(node)
+            if problem is not None:
+                found.append((location, problem))
         stack.extend(((child, (*location, key)) for key, child in reversed(_children(node))))
     return found
 

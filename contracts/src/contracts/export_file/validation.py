@@ -5,7 +5,13 @@ from typing import Any
 
 from contracts.export_file.json_path import json_path
 from contracts.export_file.schemas import CURRENT_SCHEMAS, EntityEnvelopeSchema
-from contracts.export_file.structure import Location, structurally_sound, too_deep_at, unsafe_keys
+from contracts.export_file.structure import (
+    Location,
+    structurally_sound,
+    too_deep_at,
+    unsafe_keys,
+    unstorable_values,
+)
 from contracts.export_file.versions import CURRENT_VERSIONS, MAX_NESTING_DEPTH, entity_type_of
 
 Problem = tuple[Location, str]
@@ -27,7 +33,8 @@ def _flattened(messages: Any, location: Location = ()) -> Iterator[Problem]:
 
 
 def structure_problems(entity: Any, at: Location = ()) -> tuple[list[Problem], bool]:
-    """Unsafe keys or excessive nesting; the flag says the entity is too deep to be looked at further."""
+    """Unsafe keys, values that cannot be stored, or excessive nesting; the flag says the entity is too
+    deep to be looked at further."""
     if structurally_sound(entity):
         return [], False
     too_deep = too_deep_at(entity, at)
@@ -37,7 +44,7 @@ def structure_problems(entity: Any, at: Location = ()) -> tuple[list[Problem], b
         (location, "Keys must be strings that neither start with '$' nor contain a NUL character.")
         for location in unsafe_keys(entity, at)
     ]
-    return problems, False
+    return problems + unstorable_values(entity, at), False
 
 
 def envelope_problems(entity: dict, at: Location = ()) -> list[Problem]:

@@ -89,6 +89,25 @@ def test_files_that_are_not_export_files_are_refused_as_invalid(installation, bo
     assert stored_names(installation) == []
 
 
+@pytest.mark.parametrize(("name", "configuration", "path", "message"), [
+    ('"\\ud800 Report"', "{}", "[0].name", "lone surrogate"),
+    ('"R"', '{"\\udfff": 1}', "[0].data.configuration", "lone surrogate"),
+    ('"R"', f'{{"n": {2**70}}}', "[0].data.configuration.n", "64 bits"),
+    ('"R"', f'{{"n": {-(2**70)}}}', "[0].data.configuration.n", "64 bits"),
+    ('"R"', '{"n": 1e400}', "[0].data.configuration.n", "finite"),
+])
+def test_values_that_cannot_be_stored_are_invalid_with_their_path_not_a_crash(
+        installation, name, configuration, path, message):
+    seed_invoice(installation)
+    text = json.dumps([report(name="NAME", configuration="CONFIGURATION")])
+    body = text.replace('"NAME"', name).replace('"CONFIGURATION"', configuration).encode()
+    response = post(installation.imports, installation.headers(), body)
+    assert (response.status_code, response.json["errorCode"]) == (400, "importFileInvalid"), response.json
+    error = response.json["validationErrors"][0]
+    assert error["path"].startswith(path) and message in error["message"], error
+    assert stored_names(installation) == []
+
+
 def _post_stream(installation, stream: Whitespace, declared_length: int | None):
     environ = EnvironBuilder("/api/import", method="POST", content_type="application/json",
                              headers=installation.headers()).get_environ()
