@@ -4,12 +4,17 @@ import time
 
 import jwt
 import pytest
-from flask_smorest import Blueprint
+from marshmallow import Schema, fields
 
-from optimize_runtime.http import ReadinessCheck, create_service_app, require_superuser
+from optimize_runtime.http import Blueprint, ReadinessCheck, create_service_app, require_superuser
 from optimize_runtime.identity import issue_token
 from optimize_runtime.settings import CommonSettings, ConfigurationError
 from optimize_runtime.testing.pytest_plugin import TEST_JWT_SECRET
+
+
+class _EchoSchema(Schema):
+    name = fields.String()
+    data = fields.Dict()
 
 
 def _app(environ, readiness=()):
@@ -24,6 +29,11 @@ def _app(environ, readiness=()):
     def whoami():
         identity = require_superuser()
         return {"user": identity.user_id}
+
+    @blueprint.route("/api/echo", methods=["POST"])
+    @blueprint.arguments(_EchoSchema)
+    def echo(body):
+        return body
 
     @blueprint.route("/api/public/whoami")
     def public_whoami():
@@ -124,3 +134,30 @@ def test_no_service_starts_without_a_secret_outside_development(environ):
     with pytest.raises(ConfigurationError, match="OPTIMIZE_AUTH_JWT_SECRET"):
         CommonSettings.from_env("test-svc", {**without, "OPTIMIZE_ENV": "production"})
     assert CommonSettings.from_env("test-svc", {**without, "OPTIMIZE_ENV": "development"}).development
+
+
+@pytest.mark.parametrize(("body", "path", "message"), [
+    ('{"data": {"n": NaN}}', "_schema", "NaN is not a JSON value"),
+    ('{"data": {"n": -Infinity}}', "_schema", "-Infinity is not a JSON value"),
+    ('{"data": {"n": 1e400}}', "data.n", "finite"),
+    (f'{{"data": {{"n": {2**70}}}}}', "data.n", "64 bits"),
+    ('{"name": "\\ud800"}', "name", "lone surrogate"),
+    ('{"data": {"\\udc00": 1}}', "data.\udc00", "lone surrogate"),
+    ('{"data": ' + '{"a": ' * 100 + "1" + "}" * 100 + "}", "data" + ".a" * 63, "Nested deeper"),
+    ('{"data": ' + "[" * 100_000 + "]" * 100_000 + "}", "_schema", "Nested deeper"),
+])
+def test_json_bodies_that_cannot_be_stored_are_bad_requests_naming_where(environ, body, path, message):
+    response = _app(environ).post("/api/echo", data=body, content_type="application/json", headers=_bearer())
+    assert (response.status_code, response.json["errorCode"]) == (400, "badRequestError"), response.json
+    assert message in response.json["validationErrors"]["json"][path][0]
+
+
+def test_json_bodies_keep_64_bit_numbers_astral_characters_and_webargs_answers(environ):
+    client = _app(environ)
+    body = {"name": "Rocket \U0001f680", "data": {"big": 2**63 - 1, "ratio": 1e308}}
+    assert client.post("/api/echo", json=body, headers=_bearer()).json == body
+    response = client.post("/api/echo", data=b'{"name": ', content_type="application/json", headers=_bearer())
+    assert response.json["validationErrors"] == {"json": ["Invalid JSON body."]}
+    response = client.post("/api/echo", data=b'{"name": "\xff"}', content_type="application/json",
+                           headers=_bearer())
+    assert response.json["validationErrors"] == {"json": ["Invalid JSON body."]}

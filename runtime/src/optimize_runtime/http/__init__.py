@@ -1,4 +1,6 @@
 from optimize_runtime.http.app import ReadinessCheck, create_service_app
+from optimize_runtime.http.json_body import Blueprint
 from optimize_runtime.http.request import current_identity, request_id, require_superuser
 
-__all__ = ["ReadinessCheck", "create_service_app", "current_identity", "require_superuser", "request_id"]
+__all__ = ["Blueprint", "ReadinessCheck", "create_service_app", "current_identity", "require_superuser",
+           "request_id"]
