@@ -19,6 +19,11 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 LONE_SURROGATE = "Text must not contain a lone surrogate (\\ud800-\\udfff): it cannot be stored."
 
 
+def _has_surrogate(text: str) -> bool:
+    # isascii() is free in CPython (a flag of the string), and almost every text in a file is ASCII.
+    return not text.isascii() and _SURROGATE.search(text) is not None
+
+
 def scalar_problem(value: Any) -> str | None:
     """Why MongoDB could not store a JSON scalar, or JSON could not say it again; None when it can."""
     if isinstance(value, bool) or value is None:
@@ -27,7 +32,7 @@ def scalar_problem(value: Any) -> str | None:
         return None if _INT64_MIN <= value <= _INT64_MAX else "Numbers must fit in 64 bits."
     if isinstance(value, float):
         return None if math.isfinite(value) else "Numbers must be finite."
-    if isinstance(value, str) and _SURROGATE.search(value):
+    if isinstance(value, str) and _has_surrogate(value):
         return LONE_SURROGATE
     return None
 
@@ -47,7 +52,7 @@ def structurally_sound(value: Any) -> bool:
     while stack:
         node, depth = stack.pop()
         if isinstance(node, dict):
-            if not all(_safe_key(key) and not _SURROGATE.search(key) for key in node):
+            if not all(_safe_key(key) and not _has_surrogate(key) for key in node):
                 return False
             children = node.values()
         else:
