@@ -146,6 +146,24 @@ def test_invalid_bodies_are_bad_requests_naming_the_field(catalog, admin, method
     assert field in str(response.json["validationErrors"])
 
 
+@pytest.mark.parametrize(
+    "path, body, field",
+    [
+        ("/api/collection", '{"name": "\\ud800"}', "name"),
+        ("/api/definition", '[{"type": "process", "key": "\\udc00", "version": "1"}]', "[0].key"),
+        ("/api/collection", '{"name": ' + "[" * 5000 + "]" * 5000 + "}", "_schema"),
+        ("/api/collection/{id}/scope", f'[{{"definitionType": "process", "definitionKey": {2**70}}}]',
+         "[0].definitionKey"),
+    ],
+)
+def test_json_the_store_cannot_hold_is_a_bad_request_naming_the_field(catalog, admin, path, body, field):
+    collection_id = create_collection(catalog, admin)
+    response = catalog.post(path.format(id=collection_id), data=body, content_type="application/json",
+                            headers=admin)
+    assert (response.status_code, response.json["errorCode"]) == (400, "badRequestError"), response.json
+    assert field in response.json["validationErrors"]["json"]
+
+
 def test_a_collection_as_its_creator_sees_it(installation, catalog):
     bob = installation.headers("bob")
     collection_id = create_collection(catalog, bob, "Sales")

@@ -5,6 +5,7 @@ import time
 
 import pika
 import pytest
+from pymongo import MongoClient
 
 DEFINITION = {"key": "invoice", "versions": ["1"], "tenantIds": [None]}
 
@@ -122,6 +123,24 @@ def test_content_that_is_not_a_valid_current_entity_is_refused_with_its_path(dem
     response = demo.post("/api/report/process/single", report_body(name=""))
     assert [error["path"] for error in response.json["validationErrors"]] == ["name"]
     assert demo.post("/api/report/process/single", {"name": "no data"}).status_code == 400
+
+
+@pytest.mark.parametrize(("path", "body", "field"), [
+    ("/api/dashboard", f'{{"name": "Board", "refreshRateSeconds": {2**70}}}', "refreshRateSeconds"),
+    ("/api/dashboard", '{"name": "\\ud800"}', "name"),
+    ("/api/dashboard", f'{{"availableFilters": [{{"n": {-(2**70)}}}]}}', "availableFilters[0].n"),
+    ("/api/report/process/single", '{"data": {"n": 1e400}}', "data.n"),
+    ("/api/report/process/single", '{"data": {"n": NaN}}', "_schema"),
+    ("/api/report/process/single", '{"data": ' + '{"a": ' * 100 + "1" + "}" * 100 + "}", "data" + ".a" * 63),
+    ("/api/dashboard", '{"tiles": ' + "[" * 100_000 + "]" * 100_000 + "}", "_schema"),
+])
+def test_json_that_cannot_be_stored_is_refused_naming_the_field_and_stores_nothing(installation, demo, path,
+                                                                                  body, field):
+    response = demo.http.post(path, data=body, content_type="application/json", headers=demo.headers)
+    assert (response.status_code, response.json["errorCode"]) == (400, "badRequestError"), response.json
+    assert field in response.json["validationErrors"]["json"]
+    db = MongoClient(installation.environ["OPTIMIZE_MONGODB_URI"])[installation.names.entities_db]
+    assert db.reports.count_documents({}) + db.dashboards.count_documents({}) == 0
 
 
 def test_references_must_exist_be_visible_and_single(installation, demo):

@@ -1,12 +1,11 @@
 """/api/authorization: which users and groups may read which definitions. Superusers only."""
 
-from flask_smorest import Blueprint
 
 from catalog_svc.api.caller import catalog
 from catalog_svc.api.schemas import AuthorizationQuerySchema, AuthorizationSchema
 from catalog_svc.domain.model import Authorization, IdentityRef
 from contracts.errors import not_found
-from optimize_runtime.http import require_superuser
+from optimize_runtime.http import Blueprint, require_superuser
 
 blueprint = Blueprint("authorizations", __name__, url_prefix="/api/authorization",
                       description="Definition authorizations of users and groups (superusers only)")

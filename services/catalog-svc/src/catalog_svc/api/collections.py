@@ -5,8 +5,6 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from flask_smorest import Blueprint
-
 from catalog_svc.adapters.mongo_catalog import StaleCollection
 from catalog_svc.api.caller import catalog, current_user
 from catalog_svc.api.schemas import (
@@ -22,6 +20,7 @@ from catalog_svc.api.schemas import (
 from catalog_svc.domain import collections as rules
 from catalog_svc.domain.model import Collection, IdentityRef, RoleEntry, ScopeEntry, User
 from contracts.errors import ErrorCode, ServiceError, not_found
+from optimize_runtime.http import Blueprint
 
 blueprint = Blueprint("collections", __name__, url_prefix="/api/collection",
                       description="Collections with their scope and roles")

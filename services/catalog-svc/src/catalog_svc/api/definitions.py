@@ -2,8 +2,6 @@
 
 from itertools import groupby
 
-from flask_smorest import Blueprint
-
 from catalog_svc.api.caller import catalog
 from catalog_svc.api.schemas import (
     DefinitionDeleteQuerySchema,
@@ -14,7 +12,7 @@ from catalog_svc.api.schemas import (
 )
 from catalog_svc.domain.model import Definition, version_order
 from contracts.errors import ErrorCode, ServiceError
-from optimize_runtime.http import require_superuser
+from optimize_runtime.http import Blueprint, require_superuser
 
 blueprint = Blueprint("definitions", __name__, url_prefix="/api/definition",
                       description="Process and decision definitions (superusers only)")

@@ -1,11 +1,10 @@
 """The entity list and single entities, as Optimize's REST API returns them."""
 
 from flask import current_app
-from flask_smorest import Blueprint
 
 from export_svc.api.schemas import DashboardSchema, EntitySummarySchema, ReportSchema, seen_as_dict
 from export_svc.domain.reading import EntityReading
-from optimize_runtime.http import current_identity
+from optimize_runtime.http import Blueprint, current_identity
 
 blp = Blueprint("entities", __name__, url_prefix="/api", description="Reports and dashboards a user sees")
 

@@ -2,12 +2,11 @@
 collection paths follow them, for what Optimize promised and never shipped)."""
 
 from flask import Response, current_app, request
-from flask_smorest import Blueprint
 from marshmallow import ValidationError, fields, validate
 
 from contracts.errors import ErrorCode, ServiceError
 from export_svc.domain.exporting import Exporter
-from optimize_runtime.http import request_id, require_superuser
+from optimize_runtime.http import Blueprint, request_id, require_superuser
 from optimize_runtime.observability.metrics import observe_export
 
 blp = Blueprint("export_files", __name__, url_prefix="/api",

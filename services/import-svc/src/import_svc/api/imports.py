@@ -2,12 +2,11 @@
 for refusing them) out."""
 
 from flask import current_app, request
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from contracts.errors import ErrorCode, ServiceError
 from import_svc.domain.importing import Importer, ImportRequest, payload_too_large
-from optimize_runtime.http import request_id, require_superuser
+from optimize_runtime.http import Blueprint, request_id, require_superuser
 from optimize_runtime.observability.metrics import observe_import
 
 blp = Blueprint("import", __name__, description="Import of Optimize export files")

@@ -4,7 +4,6 @@ import logging
 from functools import partial
 
 from flask import current_app
-from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
 from import_svc.api.authoring.collection_access import ask_collection_access
@@ -16,7 +15,7 @@ from import_svc.api.authoring.schemas import (
     ReportChangesSchema,
 )
 from import_svc.domain.authoring import Authoring
-from optimize_runtime.http import current_identity, request_id
+from optimize_runtime.http import Blueprint, current_identity, request_id
 from optimize_runtime.messaging import EventPublisher, EventPublishFailed
 from optimize_runtime.observability.metrics import record_entities_written
 
