@@ -164,6 +164,15 @@ def test_json_the_store_cannot_hold_is_a_bad_request_naming_the_field(catalog, a
     assert field in response.json["validationErrors"]["json"]
 
 
+def test_a_collection_created_without_a_body_is_named_new_collection_as_documented(catalog, admin):
+    response = catalog.post("/api/collection", headers=admin)
+    assert response.status_code == 200
+    collection = catalog.get(f"/api/collection/{response.json['id']}", headers=admin).json
+    assert collection["name"] == "New Collection"
+    operation = catalog.get("/openapi.json").json["paths"]["/api/collection"]["post"]
+    assert operation["requestBody"]["required"] is False
+
+
 def test_a_collection_as_its_creator_sees_it(installation, catalog):
     bob = installation.headers("bob")
     collection_id = create_collection(catalog, bob, "Sales")

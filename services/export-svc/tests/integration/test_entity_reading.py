@@ -80,6 +80,16 @@ def test_a_report_and_a_dashboard_as_optimize_returns_them(installation, author)
     assert body["availableFilters"] == [] and body["owner"] == "demo"
 
 
+def test_the_openapi_document_describes_dates_as_optimize_writes_them(installation, author):
+    report = author.process_report("Invoices")
+    created = installation.export.get(f"/api/report/{report}", headers=installation.headers()).json["created"]
+    schemas = installation.export.get("/openapi.json").json["components"]["schemas"]
+    documented = [schema["properties"]["created"] for schema in schemas.values()
+                  if "created" in schema.get("properties", {})]
+    assert documented and all(re.match(date["pattern"], created) for date in documented)
+    assert all(date["format"] != "date-time" for date in documented)  # RFC 3339 wants +00:00
+
+
 def test_private_entities_are_their_owners_and_unknown_ids_are_named(installation, author):
     report = author.process_report()
 

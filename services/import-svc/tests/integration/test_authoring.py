@@ -143,6 +143,17 @@ def test_json_that_cannot_be_stored_is_refused_naming_the_field_and_stores_nothi
     assert db.reports.count_documents({}) + db.dashboards.count_documents({}) == 0
 
 
+def test_the_openapi_document_says_what_bodies_are_optional_or_must_not_be_empty(installation, demo):
+    assert demo.http.post("/api/dashboard", headers=demo.headers).status_code == 200  # "New Dashboard"
+    paths = installation.imports.get("/openapi.json").json["paths"]
+    assert paths["/api/dashboard"]["post"]["requestBody"]["required"] is False
+    assert paths["/api/report/process/single"]["post"]["requestBody"]["required"] is True
+    export_file = paths["/api/import"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert export_file["minItems"] == 1
+    response = installation.imports.post("/api/import", json=[], headers=demo.headers)
+    assert (response.status_code, response.json["errorCode"]) == (400, "importFileInvalid")
+
+
 def test_references_must_exist_be_visible_and_single(installation, demo):
     mine = demo.report()
     kermits = Client(installation, "kermit").report()

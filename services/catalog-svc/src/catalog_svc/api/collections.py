@@ -87,7 +87,7 @@ def parsed_role_id(role_id: str) -> str:
 
 
 @blueprint.post("")
-@blueprint.arguments(CollectionCreateSchema)
+@blueprint.arguments(CollectionCreateSchema, required=False)  # no body: "New Collection", as in Optimize
 @blueprint.response(200, IdSchema)
 def create(body: dict):
     """Creates a collection; its creator becomes its manager."""

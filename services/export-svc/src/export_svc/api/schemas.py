@@ -8,6 +8,13 @@ from marshmallow import Schema, fields
 class OptimizeDateTime(fields.DateTime):
     """Optimize's date format: `2024-05-17T09:30:12.345+0000`."""
 
+    def __init__(self, **kwargs) -> None:
+        # Documented as what it is: RFC 3339's date-time would need `+00:00`, which Optimize does not write.
+        kwargs.setdefault("metadata", {"format": "optimize-date-time",
+                                       "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}[+-]\d{4}$",
+                                       "example": "2024-05-17T09:30:12.345+0000"})
+        super().__init__(**kwargs)
+
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return None

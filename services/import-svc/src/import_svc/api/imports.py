@@ -16,7 +16,8 @@ _CHUNK_BYTES = 256 * 1024
 _EXPORT_FILE_BODY = {
     "required": True,
     "description": "An export file as Optimize writes it: a JSON array of reports and dashboards",
-    "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}},
+    "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"},
+                                                "minItems": 1}}},
 }
 _IDEMPOTENCY_KEY_PARAMETER = {
     "in": "header", "name": IDEMPOTENCY_KEY_HEADER, "required": False, "schema": {"type": "string"},

@@ -85,7 +85,7 @@ def delete_report(report_id: str):
 
 
 @dashboards.post("")
-@dashboards.arguments(DashboardBodySchema)
+@dashboards.arguments(DashboardBodySchema, required=False)  # no body: an empty "New Dashboard"
 @dashboards.response(200, IdSchema)
 def create_dashboard(body: dict):
     return _create("dashboard", body)
