@@ -5,9 +5,11 @@ import time
 import jwt
 import pytest
 from marshmallow import Schema, fields
+from pymongo import MongoClient
 
 from optimize_runtime.http import Blueprint, ReadinessCheck, create_service_app, require_superuser
 from optimize_runtime.identity import issue_token
+from optimize_runtime.infra.ports import free_port
 from optimize_runtime.settings import CommonSettings, ConfigurationError
 from optimize_runtime.testing.pytest_plugin import TEST_JWT_SECRET
 
@@ -34,6 +36,11 @@ def _app(environ, readiness=()):
     @blueprint.arguments(_EchoSchema)
     def echo(body):
         return body
+
+    @blueprint.route("/api/stored")
+    def stored():
+        unreachable = MongoClient(f"mongodb://127.0.0.1:{free_port()}", serverSelectionTimeoutMS=200)
+        return {"found": unreachable.db.things.find_one({}) is not None}
 
     @blueprint.route("/api/public/whoami")
     def public_whoami():
@@ -161,3 +168,9 @@ def test_json_bodies_keep_64_bit_numbers_astral_characters_and_webargs_answers(e
     response = client.post("/api/echo", data=b'{"name": "\xff"}', content_type="application/json",
                            headers=_bearer())
     assert response.json["validationErrors"] == {"json": ["Invalid JSON body."]}
+
+
+def test_a_database_that_does_not_answer_is_service_unavailable_with_retry_after(environ):
+    response = _app(environ).get("/api/stored", headers=_bearer())
+    assert (response.status_code, response.json["errorCode"]) == (503, "serviceUnavailable")
+    assert response.headers["Retry-After"] == "5"

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from flask import Flask, jsonify
 from flask_smorest import Api, Blueprint
+from pymongo.errors import ConnectionFailure
 from werkzeug.exceptions import HTTPException
 
-from contracts.errors import ErrorBodySchema, ErrorCode, ServiceError
+from contracts.errors import ErrorBodySchema, ErrorCode, ServiceError, service_unavailable
 from optimize_runtime.http.request import REQUEST_ID_HEADER, assign_request_id, authenticate, request_id
 from optimize_runtime.identity import Authenticator
 from optimize_runtime.observability.http_requests import observe_requests
@@ -118,6 +119,13 @@ def _register_error_handlers(app: Flask) -> None:
             body["detailedMessage"] = "The request body or arguments are invalid; see validationErrors"
             status = 400
         return jsonify(body), status
+
+    @app.errorhandler(ConnectionFailure)
+    def store_down(error: ConnectionFailure):
+        # Not reached, timed out or failed over: the caller may retry; anything else stays a serverError.
+        log.warning("MongoDB did not answer request %s: %r", request_id(), error)
+        failure = service_unavailable("The database is not available; try again later.")
+        return jsonify(failure.body()), failure.status, failure.headers
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
