@@ -174,3 +174,10 @@ def test_a_database_that_does_not_answer_is_service_unavailable_with_retry_after
     response = _app(environ).get("/api/stored", headers=_bearer())
     assert (response.status_code, response.json["errorCode"]) == (503, "serviceUnavailable")
     assert response.headers["Retry-After"] == "5"
+
+
+def test_a_method_not_allowed_names_the_allowed_ones(environ):
+    response = _app(environ).delete("/api/whoami", headers=_bearer())
+    assert (response.status_code, response.json["errorCode"]) == (405, "methodNotAllowedError")
+    assert set(response.headers["Allow"].split(", ")) >= {"GET", "HEAD"}
+    assert response.content_type == "application/json"

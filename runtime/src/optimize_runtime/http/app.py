@@ -118,7 +118,9 @@ def _register_error_handlers(app: Flask) -> None:
             body["validationErrors"] = messages
             body["detailedMessage"] = "The request body or arguments are invalid; see validationErrors"
             status = 400
-        return jsonify(body), status
+        # What werkzeug says besides the body (Allow on a 405) still goes out; the content type is ours.
+        headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
+        return jsonify(body), status, headers
 
     @app.errorhandler(ConnectionFailure)
     def store_down(error: ConnectionFailure):
