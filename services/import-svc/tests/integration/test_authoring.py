@@ -109,6 +109,15 @@ def test_each_kind_of_entity_is_stored_as_its_current_export_format(demo, store,
         ("entity.created", [entity_id], "demo") for entity_id in (process, decision, combined, dashboard)]
 
 
+def test_a_report_too_large_for_one_mongodb_document_is_refused_not_a_crash(demo, installation):
+    huge = {"definitions": [DEFINITION], "configuration": {"xml": "x" * (17 * 1024 * 1024)}}
+    response = demo.post("/api/report/process/single", report_body(data=huge))
+    assert (response.status_code, response.json["errorCode"]) == (400, "badRequestError")
+    [error] = response.json["validationErrors"]
+    assert "bytes" in error["message"]
+    assert installation.app("import").extensions["import"].db["reports"].count_documents({}) == 0
+
+
 def test_content_that_is_not_a_valid_current_entity_is_refused_with_its_path(demo, store):
     response = demo.post("/api/report/process/single", report_body(data={"view": {}}))
     assert (response.status_code, response.json["errorCode"]) == (400, "badRequestError")

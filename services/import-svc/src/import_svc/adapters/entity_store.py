@@ -6,6 +6,7 @@ isolate concurrent transactions; a no-op on real MongoDB)."""
 
 from collections.abc import Callable, Iterable
 
+import bson
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
@@ -15,6 +16,8 @@ from contracts.errors import ErrorCode, ServiceError
 from optimize_runtime.store.write_gate import WriteGate
 
 _UPDATE_ATTEMPTS = 3
+# MongoDB refuses larger documents; a little room is left for the fields the store adds.
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024 - 16 * 1024
 
 # Called inside the transaction, after the inserts; raising aborts the whole write.
 BeforeCommit = Callable[[ClientSession], None]
@@ -24,6 +27,17 @@ class EntityStore:
     def __init__(self, db: Database, gate: WriteGate) -> None:
         self._db = db
         self._gate = gate
+
+    @staticmethod
+    def storage_problem(entity: dict) -> str | None:
+        """Why this entity could not be stored as one document (too large for MongoDB, say), or None."""
+        try:
+            size = len(bson.encode(entity))
+        except (bson.errors.InvalidDocument, OverflowError) as error:
+            return f"The entity cannot be stored: {error}"
+        if size > MAX_DOCUMENT_BYTES:
+            return f"The entity takes {size} bytes; a stored entity may take at most {MAX_DOCUMENT_BYTES}."
+        return None
 
     def ensure_indexes(self) -> None:
         with self._gate.hold():

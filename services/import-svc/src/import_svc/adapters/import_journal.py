@@ -6,7 +6,6 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-import bson
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
@@ -18,8 +17,6 @@ from import_svc.domain.importing import Idempotency, ImportPlan
 log = logging.getLogger(__name__)
 
 JOURNAL_COLLECTION = "import_journal"
-# MongoDB refuses larger documents; a little room is left for the fields the store adds.
-MAX_DOCUMENT_BYTES = 16 * 1024 * 1024 - 16 * 1024
 
 
 class _RecordedMeanwhile(Exception):
@@ -75,13 +72,7 @@ class ImportJournal:
         return outcome
 
     def storage_problem(self, entity: dict) -> str | None:
-        try:
-            size = len(bson.encode(entity))
-        except (bson.errors.InvalidDocument, OverflowError) as error:
-            return f"The entity cannot be stored: {error}"
-        if size > MAX_DOCUMENT_BYTES:
-            return f"The entity takes {size} bytes; a stored entity may take at most {MAX_DOCUMENT_BYTES}."
-        return None
+        return self._entities.storage_problem(entity)
 
 
 def _record_id(idempotency: Idempotency) -> str:

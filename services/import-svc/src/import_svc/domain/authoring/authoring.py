@@ -37,6 +37,7 @@ class EntityDocuments(Protocol):
     def delete(self, entity_type: str, entity_id: str) -> bool: ...
     def get(self, entity_id: str, entity_type: str | None = None) -> dict | None: ...
     def get_many(self, entity_ids: Iterable[str], entity_type: str | None = None) -> dict[str, dict]: ...
+    def storage_problem(self, entity: dict) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,8 @@ class Authoring:
         if isinstance(description, str) and (not description or len(description) > DESCRIPTION_MAX_LENGTH):
             problems.append({"entityId": entity["id"], "path": "description",
                              "message": f"Must be null, or 1 to {DESCRIPTION_MAX_LENGTH} characters long."})
+        if not problems and (too_large := self.store.storage_problem(entity)):
+            problems.append({"entityId": entity["id"], "path": "", "message": too_large})
         if problems:
             problems = [{**problem, "entityId": reported_id} for problem in problems]
             raise ServiceError(ErrorCode.BAD_REQUEST, f"The {_kind(entity)} is invalid",
