@@ -3,17 +3,14 @@ the other imports (or refuses, saying exactly why)."""
 
 import copy
 import json
-from pathlib import Path
 
 import pytest
 from pymongo import MongoClient
 
 from optimize_runtime.testing.installation import start_installation
-from optimize_runtime.testing.pytest_plugin import isolated_names
+from optimize_runtime.testing.pytest_plugin import REAL_OPTIMIZE_EXPORT, isolated_names
 
-# CI puts shared/ beside the clone.
-FIXTURE = Path(__file__).parents[1] / ".." / "shared" / "fixtures" / "optimize"
-FIXTURE = FIXTURE / "carbon-reductor-dashboard.json"
+FIXTURE = REAL_OPTIMIZE_EXPORT
 NASA = "NasaImageProcessing"
 
 

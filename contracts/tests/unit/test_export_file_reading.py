@@ -1,7 +1,6 @@
 """Reading a whole export file: what a user sees when it is accepted, upgraded or refused."""
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -16,8 +15,9 @@ from contracts.export_file import (
     upgrade_entity,
     validate_current_entity,
 )
+from optimize_runtime.testing.pytest_plugin import REAL_OPTIMIZE_EXPORT
 
-CARBON_REDUCTOR_EXPORT = Path("/work/shared/fixtures/optimize/carbon-reductor-dashboard.json")
+CARBON_REDUCTOR_EXPORT = REAL_OPTIMIZE_EXPORT
 
 
 def process_report(**overrides):
@@ -558,3 +558,17 @@ def test_definitions_of_keeps_process_and_decision_keys_apart():
         ("process", "invoice"),
         ("decision", "invoice"),
     ]
+
+
+def test_report_fields_optimize_reads_by_type_are_checked_after_upgrading_an_old_file():
+    """A version-5 report whose configuration, view and filter are not what Optimize reads is refused at
+    those paths once upgraded, instead of being stored as a report nobody can open."""
+    old = {"id": "garbage", "exportEntityType": "single_process_report", "name": "Old", "description": None,
+           "sourceIndexVersion": 5, "collectionId": None,
+           "data": {"processDefinitionKey": "invoice", "processDefinitionVersions": ["1"],
+                    "tenantIds": [None], "configuration": "x", "view": "x", "filter": "x",
+                    "visualization": 3}}
+    reading = read_export_file([old])
+    assert {path for entity_id, path in errors_at(reading) if entity_id == "garbage"} >= {
+        "[0].data.configuration", "[0].data.view", "[0].data.filter", "[0].data.visualization"}
+    assert reading.entities == []

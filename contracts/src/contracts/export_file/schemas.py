@@ -41,7 +41,17 @@ class _CurrentEntitySchema(EntityEnvelopeSchema):
 
 
 class SingleReportDataSchema(_OpenSchema):
+    """The fields Optimize reads by type; the rest of `data` is kept exactly as given."""
+
     definitions = fields.List(fields.Nested(DefinitionSchema), required=True)
+    configuration = fields.Dict(allow_none=True)
+    filter = fields.List(fields.Dict(), allow_none=True)
+    view = fields.Dict(allow_none=True)
+    groupBy = fields.Dict(allow_none=True)
+    distributedBy = fields.Dict(allow_none=True)
+    visualization = fields.String(allow_none=True)
+    managementReport = fields.Boolean(allow_none=True, truthy={True}, falsy={False})
+    instantPreviewReport = fields.Boolean(allow_none=True, truthy={True}, falsy={False})
 
 
 class SingleReportSchema(_CurrentEntitySchema):
@@ -55,6 +65,8 @@ class CombinedReportItemSchema(_OpenSchema):
 
 class CombinedReportDataSchema(_OpenSchema):
     reports = fields.List(fields.Nested(CombinedReportItemSchema), required=True)
+    configuration = fields.Dict(allow_none=True)
+    visualization = fields.String(allow_none=True)
 
 
 class CombinedReportSchema(_CurrentEntitySchema):

@@ -3,6 +3,7 @@
 import uuid
 from contextlib import ExitStack
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -95,3 +96,8 @@ def installation(servers: TestServers, names: IsolatedNames):
     running = start_installation(servers, names)
     yield running
     running.close()
+
+
+# The real export written by Optimize; shared/ lies beside the repository (so it does in CI).
+REAL_OPTIMIZE_EXPORT = (Path(__file__).resolve().parents[4].parent / "shared" / "fixtures" / "optimize"
+                        / "carbon-reductor-dashboard.json")

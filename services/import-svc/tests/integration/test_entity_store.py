@@ -3,7 +3,6 @@ commands, and documents that read back exactly as written."""
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from pymongo import MongoClient, monitoring
@@ -12,8 +11,9 @@ from contracts.entities import export_entity_from_stored, stored_entity_from_exp
 from contracts.export_file import read_export_file
 from import_svc.adapters.entity_store import EntityStore
 from optimize_runtime.store.write_gate import write_gate_for
+from optimize_runtime.testing.pytest_plugin import REAL_OPTIMIZE_EXPORT
 
-OPTIMIZE_FILE = Path(__file__).parents[5] / "shared/fixtures/optimize/carbon-reductor-dashboard.json"
+OPTIMIZE_FILE = REAL_OPTIMIZE_EXPORT
 NOW = datetime(2024, 5, 17, 9, 30, 12, 345678, tzinfo=UTC)
 
 

@@ -2,17 +2,15 @@
 
 import json
 import time
-from pathlib import Path
 
 import pika
 from pymongo import MongoClient, monitoring
 
 from import_svc.app import create_app
 from import_svc.config import ImportConfig
+from optimize_runtime.testing.pytest_plugin import REAL_OPTIMIZE_EXPORT
 
-# CI puts shared/ beside the clone.
-FIXTURE = Path(__file__).parents[4] / ".." / "shared" / "fixtures" / "optimize"
-FIXTURE = FIXTURE / "carbon-reductor-dashboard.json"
+FIXTURE = REAL_OPTIMIZE_EXPORT
 NASA = "NasaImageProcessing"
 
 

@@ -3,17 +3,15 @@
 import copy
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from contracts.errors import ServiceError
 from import_svc.domain.importing import Importer, ImportRefused, ImportRequest
 from optimize_runtime.identity import SYSTEM_USER, Identity
+from optimize_runtime.testing.pytest_plugin import REAL_OPTIMIZE_EXPORT
 
-# CI puts shared/ beside the clone.
-FIXTURE = Path(__file__).parents[4] / ".." / "shared" / "fixtures" / "optimize"
-FIXTURE = FIXTURE / "carbon-reductor-dashboard.json"
+FIXTURE = REAL_OPTIMIZE_EXPORT
 DEMO = Identity("demo", superuser=True)
 
 
