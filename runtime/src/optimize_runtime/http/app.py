@@ -116,6 +116,7 @@ def _register_error_handlers(app: Flask) -> None:
         messages = getattr(error, "data", {}).get("messages")
         if messages:  # webargs/marshmallow: the fields that failed, by location
             body["validationErrors"] = messages
+            body["errorMessage"] = "Invalid request"
             body["detailedMessage"] = "The request body or arguments are invalid; see validationErrors"
             status = 400
         # What werkzeug says besides the body (Allow on a 405) still goes out; the content type is ours.
