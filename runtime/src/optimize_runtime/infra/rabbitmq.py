@@ -49,13 +49,24 @@ def ensure_rabbitmq(url: str = DEFAULT_AMQP_URL, timeout_s: float = 90.0) -> Rab
     if not shutil.which("rabbitmq-server"):
         _install_rabbitmq()
     log.warning("no RabbitMQ answers at %s: starting rabbitmq-server", url)
-    subprocess.run(["rabbitmq-server", "-detached"], check=False, capture_output=True)
+    subprocess.run(["rabbitmq-server", "-detached"], env=_loopback_only_environ(), check=False,
+                   capture_output=True)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if broker_answers(url):
             return RabbitBroker(url, started_here=True)
         time.sleep(1)
     raise RuntimeError(f"started rabbitmq-server but {url} did not answer within {timeout_s:.0f} s")
+
+
+def _loopback_only_environ() -> dict[str, str]:
+    """A broker we start listens on the loopback interface only: AMQP, epmd and Erlang distribution."""
+    return {
+        **os.environ,
+        "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
+        "ERL_EPMD_ADDRESS": "127.0.0.1",
+        "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
+    }
 
 
 def _install_rabbitmq() -> None:
