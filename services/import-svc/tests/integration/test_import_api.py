@@ -214,11 +214,14 @@ def test_an_import_and_a_refusal_are_announced_as_events(installation, names):
     for routing_key in ("entity.imported", "import.rejected"):
         channel.queue_bind(queue, names.events_exchange, routing_key)
 
+    installation.environ["OPTIMIZE_IMPORT_MAX_BYTES"] = "6000"  # read when the app is made, below
     imported = post_import(installation, [process_report("a"), process_report("b")])
     refused = post_import(installation, [process_report("c", key="nowhere")])
+    too_large = post_import(installation, [process_report(f"r{i}") for i in range(20)])
+    assert too_large.status_code == 413
 
     events, deadline = [], time.monotonic() + 5
-    while len(events) < 2 and time.monotonic() < deadline:
+    while len(events) < 3 and time.monotonic() < deadline:
         _, _, body = channel.basic_get(queue, auto_ack=True)
         if body is None:
             connection.sleep(0.05)
@@ -226,7 +229,8 @@ def test_an_import_and_a_refusal_are_announced_as_events(installation, names):
             events.append(json.loads(body))
     connection.close()
     assert [(event["type"], event["actor"]) for event in events] == [
-        ("entity.imported", "demo"), ("import.rejected", "demo")]
+        ("entity.imported", "demo"), ("import.rejected", "demo"), ("import.rejected", "demo")]
+    assert events[2]["details"] == {"errorCode": "payloadTooLarge"}
     assert events[0]["entityIds"] == [item["id"] for item in imported.json]
     assert events[1]["details"] == {"errorCode": refused.json["errorCode"]} == {
         "errorCode": "importDefinitionDoesNotExist"}

@@ -76,9 +76,14 @@ def _import(collection_id: str | None, dry_run: bool) -> list[dict]:
         raise ServiceError(ErrorCode.BAD_REQUEST, f"The {IDEMPOTENCY_KEY_HEADER} header must have 1 to 255 "
                                                   "characters")
     importer = _importer()
-    body = _read_body(current_app.extensions["import"].config.max_import_bytes)
-    return observe_import(dry_run, lambda: importer.run(ImportRequest(
-        identity, collection_id, dry_run=dry_run, idempotency_key=key, request_id=request_id()), body))
+    import_request = ImportRequest(identity, collection_id, dry_run=dry_run, idempotency_key=key,
+                                   request_id=request_id())
+    try:
+        body = _read_body(current_app.extensions["import"].config.max_import_bytes)
+    except ServiceError as refusal:  # too large: refused before the file is read
+        importer.announce_rejection(import_request, refusal)
+        raise
+    return observe_import(dry_run, lambda: importer.run(import_request, body))
 
 
 @blp.route("/api/import", methods=["POST"])

@@ -92,8 +92,7 @@ class Importer:
         try:
             plan = self.plan(request, body)
         except ServiceError as refusal:
-            if refusal.code != ErrorCode.SERVICE_UNAVAILABLE and not request.dry_run:
-                self._announce(request, IMPORT_REJECTED, [], {"errorCode": refusal.code.value})
+            self.announce_rejection(request, refusal)
             raise
         if request.dry_run:
             return plan.outcome(dry_run=True)
@@ -102,6 +101,12 @@ class Importer:
             self._announce(request, ENTITY_IMPORTED, plan.entity_ids,
                            {"importId": plan.import_id, "sourceIds": [item["sourceId"] for item in outcome]})
         return outcome
+
+    def announce_rejection(self, request: ImportRequest, refusal: ServiceError) -> None:
+        """`import.rejected` for a refusal of the import itself (not for a dry run, nor when a store or
+        the catalog was down: then nothing was decided)."""
+        if refusal.code != ErrorCode.SERVICE_UNAVAILABLE and not request.dry_run:
+            self._announce(request, IMPORT_REJECTED, [], {"errorCode": refusal.code.value})
 
     def plan(self, request: ImportRequest, body: bytes) -> ImportPlan:
         """What the import would write; raises ImportRefused naming every problem, or the error that
