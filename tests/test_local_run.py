@@ -30,7 +30,8 @@ def test_local_installation_comes_up_ready_and_stops_on_sigterm(tmp_path, amqp_u
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPTIMIZE_")}
     env.update({k: str(v) for k, v in ports.items()})
     env.update(OPTIMIZE_DATA_DIR=str(tmp_path / "data"), OPTIMIZE_AMQP_URL=amqp_url,
-               OPTIMIZE_RPC_QUEUE=f"local-run-{os.getpid()}.catalog.rpc", OPTIMIZE_HTTP_WORKERS="1")
+               OPTIMIZE_RPC_QUEUE=f"local-run-{os.getpid()}.catalog.rpc", OPTIMIZE_HTTP_WORKERS="1",
+               HOME=str(tmp_path / "home"))
     process = subprocess.Popen([str(BIN / "optimize-local"), "run"], env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
     try:
@@ -63,3 +64,7 @@ def test_local_installation_comes_up_ready_and_stops_on_sigterm(tmp_path, amqp_u
         time.sleep(0.2)
         still_open = [p for p in ports.values() if port_answers("127.0.0.1", p)]
     assert still_open == [], f"ports still open 10 s after SIGTERM: {still_open}\n{output[-2000:]}"
+    json_lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    errors = [line for line in json_lines if line["level"] == "ERROR"]
+    assert errors == [], "a clean start and stop logs no error"
+    assert not (tmp_path / "home" / ".gunicorn").exists(), "no gunicorn control socket shared by the services"

@@ -62,6 +62,7 @@ def serve(app_factory: Callable, *, bind: str, workers: int = 1, threads: int = 
         "bind": bind, "workers": workers, "threads": threads, "worker_class": "gthread",
         "graceful_timeout": graceful_timeout, "timeout": timeout, "accesslog": None,
         "preload_app": False, "logger_class": GunicornLogger,
+        "control_socket_disable": True,  # several services share one machine (and HOME); nothing uses it
         "worker_exit": close_worker_connections,
         "child_exit": lambda server, worker: worker_exited(worker.pid),
         "on_exit": lambda server: remove_metrics_dir(),
