@@ -127,6 +127,18 @@ def test_private_import_with_versions_dropped_and_a_combined_report(installation
     assert combined["collectionId"] is None and combined["owner"] == "demo"
 
 
+def test_each_report_takes_the_targets_xml_of_its_own_latest_version(installation):
+    seed_definitions(installation, ("invoice", ["1", "2"], [None]))
+
+    response = post_import(installation, [process_report("a", versions=["1"]),
+                                          process_report("b", versions=["1", "2"])])
+
+    assert response.status_code == 200, response.json
+    db = stored(installation)
+    assert [db.reports.find_one({"_id": item["id"]})["data"]["configuration"]["xml"]
+            for item in response.json] == ["<definitions id='invoice-1'/>", "<definitions id='invoice-2'/>"]
+
+
 def test_who_may_import_where(installation):
     seed_definitions(installation, ("invoice", ["1"], [None]))
     collection_id = new_collection(installation, scope=[("invoice", [None])])

@@ -45,7 +45,7 @@ class FakeCatalog:
                 "forbiddenTenants": [],
                 "inScope": None if not collection else scope is not None,
                 "tenantsOutOfScope": [t for t in ref["tenantIds"] if scope is not None and t not in scope],
-                "xml": known.get("xml") if known else None,
+                "xml": _latest_xml(known, ref["versions"]),
             })
         collection_access = None
         if params["collectionId"] is not None:
@@ -53,6 +53,15 @@ class FakeCatalog:
                                  "name": collection and collection["name"],
                                  "role": collection and collection["role"]}
         return {"collection": collection_access, "definitions": checks}
+
+
+def _latest_xml(known, versions):
+    """The XML of the latest listed version the fake knows, else its one XML."""
+    if not known:
+        return None
+    by_version = known.get("xml_by_version", {})
+    listed = [version for version in versions if version in by_version]
+    return by_version[max(listed, key=int)] if listed else known.get("xml")
 
 
 class FakeStore:
@@ -322,16 +331,29 @@ def test_more_entities_than_allowed_is_payload_too_large():
 
 
 def test_a_report_whose_only_tenant_lacks_the_definition_is_refused_even_if_another_tenant_has_it():
-    """The catalog answers once per key for the whole file ([t1, t2] merged); each report is still
-    judged on its own tenants, as Optimize does: [t1] passes, [t2] alone is missing."""
-    from import_svc.domain.importing.prerequisites import CatalogVerdict, prerequisite_problems
-
-    verdict = CatalogVerdict(None, {("process", "invoice"): {
-        "type": "process", "key": "invoice", "versions": ["1"], "tenantIds": ["t1", "t2"],
-        "exists": True, "missingTenants": ["t2"], "missingVersions": [], "authorized": True}})
+    """Each report is judged on its own tenants, as Optimize does: [t1] passes, [t2] alone is missing."""
+    catalog = FakeCatalog({("process", "invoice"): {"versions": ["1"], "tenants": ["t1"]}})
     entities = [process_report("r1", tenants=("t1",)), process_report("r2", tenants=("t2",))]
-    [problem] = prerequisite_problems(entities, verdict)
-    assert problem.code == "importDefinitionDoesNotExist"
-    assert problem.details["definitions"] == [
+
+    error = refusal_of(lambda: importer(catalog).run(ImportRequest(DEMO), body(entities)))
+
+    assert error.code == "importDefinitionDoesNotExist"
+    assert error.extra["definitions"] == [
         {"type": "process", "key": "invoice", "versions": ["1"], "tenantIds": ["t2"]}]
-    assert [entity["id"] for entity in problem.details["entities"]] == ["r2"]
+    assert [entity["id"] for entity in error.extra["entities"]] == ["r2"]
+    assert len(catalog.calls) == 1
+
+
+def test_each_report_gets_the_xml_of_its_own_latest_version():
+    """Optimize reads the XML per report, for the versions that report lists."""
+    catalog = FakeCatalog({("process", "invoice"): {"versions": ["1", "2"], "tenants": [None],
+                                                    "xml_by_version": {"1": "<v1/>", "2": "<v2/>"}}})
+    store = FakeStore()
+    importer(catalog, store).run(ImportRequest(DEMO), body(
+        [process_report("a", versions=["1"]), process_report("b", versions=["1", "2", "3"]),
+         process_report("c", versions=["1"])]))
+
+    assert [document["data"]["configuration"]["xml"] for document in store.documents] == [
+        "<v1/>", "<v2/>", "<v1/>"]
+    assert len(catalog.calls) == 1
+    assert [ref["versions"] for ref in catalog.calls[0]["definitions"]] == [["1"], ["1", "2", "3"]]

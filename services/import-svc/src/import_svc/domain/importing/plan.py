@@ -84,8 +84,11 @@ def _adjust_definitions(entity: dict, verdict: CatalogVerdict) -> list[str]:
     definition_type = DEFINITION_TYPE_OF.get(entity["exportEntityType"])
     if definition_type is None:
         return []
+    definitions = entity["data"]["definitions"]
+    # Asked before versions are dropped: the catalog answered for the versions as the file lists them.
+    xml = verdict.xml_of(DefinitionUse(entity, definition_type, definitions[0])) if definitions else None
     warnings = []
-    for definition in entity["data"]["definitions"]:
+    for definition in definitions:
         use = DefinitionUse(entity, definition_type, definition)
         kept = verdict.kept_versions(use)
         dropped = [version for version in definition["versions"] if version not in kept]
@@ -96,10 +99,7 @@ def _adjust_definitions(entity: dict, verdict: CatalogVerdict) -> list[str]:
                 f"definition '{definition['key']}' do{'es' if len(dropped) == 1 else ''} not exist in this "
                 "installation and " + ("were" if len(dropped) > 1 else "was") + " removed from the report."
             )
-    definitions = entity["data"]["definitions"]
     configuration = entity["data"].get("configuration")
-    if definitions and isinstance(configuration, dict):
-        xml = verdict.xml_of((definition_type, definitions[0]["key"]))
-        if xml is not None:
-            configuration["xml"] = xml
+    if xml is not None and isinstance(configuration, dict):
+        configuration["xml"] = xml
     return warnings

@@ -5,13 +5,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from contracts.errors import ErrorCode
-from contracts.export_file import definitions_of
 from import_svc.domain.importing.refusal import ImportProblem
 
 DEFINITION_TYPE_OF = {"single_process_report": "process", "single_decision_report": "decision"}
 EDITING_ROLES = ("editor", "manager")
 
 DefinitionKey = tuple[str, str]
+# (type, key, versions, tenants): one definition exactly as a report reads it.
+ReferenceKey = tuple[str, str, tuple[str, ...], tuple[str | None, ...]]
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,15 @@ class DefinitionUse:
     def key(self) -> DefinitionKey:
         return self.type, self.definition["key"]
 
+    @property
+    def reference(self) -> ReferenceKey:
+        return reference_key(self.type, self.definition)
+
+
+def reference_key(definition_type: str, definition: dict) -> ReferenceKey:
+    return (definition_type, definition["key"], tuple(definition["versions"]),
+            tuple(definition["tenantIds"]))
+
 
 def definition_uses(entities: list[dict]) -> Iterator[DefinitionUse]:
     for entity in entities:
@@ -38,35 +48,41 @@ def definition_uses(entities: list[dict]) -> Iterator[DefinitionUse]:
 
 def check_import_params(user: dict, collection_id: str | None, entities: list[dict],
                         check_authorization: bool) -> dict:
-    """The one `check_import` request that answers the whole file."""
-    return {"user": user, "collectionId": collection_id, "definitions": definitions_of(entities),
+    """The one `check_import` request that answers the whole file: each distinct reference once, so that
+    every report is judged (and gets the XML) for its own versions and tenants, as in Optimize."""
+    references = {use.reference: None for use in definition_uses(entities)}
+    definitions = [{"type": definition_type, "key": key, "versions": list(versions),
+                    "tenantIds": list(tenants)} for definition_type, key, versions, tenants in references]
+    return {"user": user, "collectionId": collection_id, "definitions": definitions,
             "checkAuthorization": check_authorization}
 
 
 @dataclass
 class CatalogVerdict:
-    """What `check_import` answered: the collection (or None) and one check per (type, key)."""
+    """What `check_import` answered: the collection (or None) and one check per reference."""
 
     collection: dict | None = None
-    checks: dict[DefinitionKey, dict] = field(default_factory=dict)
+    checks: dict[ReferenceKey, dict] = field(default_factory=dict)
 
     @classmethod
     def from_result(cls, result: dict) -> "CatalogVerdict":
         return cls(result.get("collection"),
-                   {(check["type"], check["key"]): check for check in result["definitions"]})
+                   {reference_key(check["type"], check): check for check in result["definitions"]})
 
-    def check(self, key: DefinitionKey) -> dict:
+    def check(self, use: DefinitionUse) -> dict:
         # A definition the catalog did not answer for is one it does not know.
-        return self.checks.get(key) or {"type": key[0], "key": key[1], "versions": [], "tenantIds": [],
-                                         "exists": False, "authorized": True, "missingVersions": []}
+        return self.checks.get(use.reference) or {
+            "type": use.type, "key": use.definition["key"], "versions": [], "tenantIds": [],
+            "exists": False, "authorized": True, "missingVersions": []}
 
     def kept_versions(self, use: DefinitionUse) -> list[str]:
         """The listed versions that exist in the target (`all` and `latest` do when any version does)."""
-        missing = set(self.check(use.key).get("missingVersions") or [])
+        missing = set(self.check(use).get("missingVersions") or [])
         return [version for version in use.definition["versions"] if version not in missing]
 
-    def xml_of(self, key: DefinitionKey) -> str | None:
-        return self.check(key).get("xml")
+    def xml_of(self, use: DefinitionUse) -> str | None:
+        """The target's XML of the latest existing version this use lists."""
+        return self.check(use).get("xml")
 
 
 def _summaries(uses: list[DefinitionUse]) -> list[dict]:
@@ -108,11 +124,10 @@ def prerequisite_problems(entities: list[dict], verdict: CatalogVerdict) -> list
 def _missing(uses: list[DefinitionUse], verdict: CatalogVerdict) -> ImportProblem | None:
     failing, references = [], []
     for use in uses:
-        check = verdict.check(use.key)
+        check = verdict.check(use)
         tenants = use.definition["tenantIds"]
         missing_tenants = [tenant for tenant in tenants if tenant in (check.get("missingTenants") or [])]
-        # The catalog answers per key for the whole file; a report whose own tenants all lack the
-        # definition is missing it even when another report's tenant has it.
+        # A report whose own tenants all lack the definition is missing it, whatever other tenants hold.
         if not check["exists"] or (tenants and len(missing_tenants) == len(tenants)):
             references.append((use.key, use.definition["versions"], missing_tenants or tenants))
         elif use.definition["versions"] and not verdict.kept_versions(use):
@@ -132,12 +147,12 @@ def _missing(uses: list[DefinitionUse], verdict: CatalogVerdict) -> ImportProble
 
 
 def _forbidden(uses: list[DefinitionUse], verdict: CatalogVerdict) -> ImportProblem | None:
-    failing = [use for use in uses if not verdict.check(use.key)["authorized"]]
+    failing = [use for use in uses if not verdict.check(use)["authorized"]]
     if not failing:
         return None
     definitions = _merged([
-        (use.key, verdict.check(use.key)["versions"],
-         verdict.check(use.key).get("forbiddenTenants") or verdict.check(use.key)["tenantIds"])
+        (use.key, verdict.check(use)["versions"],
+         verdict.check(use).get("forbiddenTenants") or verdict.check(use)["tenantIds"])
         for use in failing])
     return ImportProblem(
         ErrorCode.IMPORT_DEFINITION_FORBIDDEN,
@@ -152,7 +167,7 @@ def _conflicted_collection(verdict: CatalogVerdict) -> list[dict]:
 
 
 def _out_of_scope(uses: list[DefinitionUse], verdict: CatalogVerdict) -> ImportProblem | None:
-    failing = [use for use in uses if verdict.check(use.key).get("inScope") is False]
+    failing = [use for use in uses if verdict.check(use).get("inScope") is False]
     if not failing:
         return None
     definitions = _merged([(use.key, use.definition["versions"], use.definition["tenantIds"])
@@ -169,7 +184,7 @@ def _out_of_scope(uses: list[DefinitionUse], verdict: CatalogVerdict) -> ImportP
 def _tenants_out_of_scope(uses: list[DefinitionUse], verdict: CatalogVerdict) -> ImportProblem | None:
     failing, references = [], []
     for use in uses:
-        check = verdict.check(use.key)
+        check = verdict.check(use)
         if check.get("inScope") is False:
             continue
         outside = [tenant for tenant in use.definition["tenantIds"]
