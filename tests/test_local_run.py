@@ -32,6 +32,7 @@ def test_local_installation_comes_up_ready_and_stops_on_sigterm(tmp_path, amqp_u
     env.update(OPTIMIZE_DATA_DIR=str(tmp_path / "data"), OPTIMIZE_AMQP_URL=amqp_url,
                OPTIMIZE_RPC_QUEUE=f"local-run-{os.getpid()}.catalog.rpc", OPTIMIZE_HTTP_WORKERS="1",
                HOME=str(tmp_path / "home"))
+    started = ""
     process = subprocess.Popen([str(BIN / "optimize-local"), "run"], env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
     try:
@@ -46,6 +47,9 @@ def test_local_installation_comes_up_ready_and_stops_on_sigterm(tmp_path, amqp_u
                     pass
             time.sleep(0.5)
         assert len(ready) == 3, "not every service answered /readyz 200 within 60 s"
+        while "Ctrl-C stops everything" not in started and (line := process.stdout.readline()):
+            started += line
+        assert f"OPTIMIZE_DATA_DIR={env['OPTIMIZE_DATA_DIR']} make token USER=demo" in started
 
         token = subprocess.run([str(BIN / "optimize-local"), "token", "demo"], env=env, capture_output=True,
                                text=True, check=True).stdout.strip()
@@ -58,6 +62,7 @@ def test_local_installation_comes_up_ready_and_stops_on_sigterm(tmp_path, amqp_u
         process.send_signal(signal.SIGTERM)
         stopped_at = time.monotonic()
         output, _ = process.communicate(timeout=30)
+        output = started + output
     still_open = [p for p in ports.values() if port_answers("127.0.0.1", p)]
     deadline = stopped_at + 10
     while still_open and time.monotonic() < deadline:

@@ -4,6 +4,7 @@ server), the three services and the catalog RPC worker, and stops all it started
 import logging
 import os
 import secrets
+import shlex
 import signal
 import subprocess
 import sys
@@ -153,8 +154,11 @@ def run() -> int:
             print("\nOptimize export/import is running:", flush=True)
             for name, url in installation.urls().items():
                 print(f"  {name:<12} {url}   (API docs: {url}/docs)", flush=True)
-            print("\nA token for the superuser 'demo':  make token USER=demo", flush=True)
-            print("  curl -H \"Authorization: Bearer $(make -s token USER=demo)\" "
+            # The token is signed with the secret in the data directory: a shell without it gets a 401.
+            data_dir = os.environ.get("OPTIMIZE_DATA_DIR")
+            token = f"OPTIMIZE_DATA_DIR={shlex.quote(data_dir)} make" if data_dir else "make"
+            print(f"\nA token for the superuser 'demo':  {token} token USER=demo", flush=True)
+            print(f"  curl -H \"Authorization: Bearer $({token} -s token USER=demo)\" "
                   f"{installation.urls()['export-svc']}/api/entities", flush=True)
             print("Ctrl-C stops everything.\n", flush=True)
         else:
