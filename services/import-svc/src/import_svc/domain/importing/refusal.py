@@ -38,7 +38,7 @@ def file_invalid(validation_errors: list[dict]) -> ImportProblem:
     more = f" (and {count - 1} more problem{'s' if count > 2 else ''})" if count > 1 else ""
     return ImportProblem(
         ErrorCode.IMPORT_FILE_INVALID,
-        f"The import file is invalid: {first['message']}{where}{more}.",
+        f"The import file is invalid: {first['message'].rstrip('.')}{where}{more}.",
         {"validationErrors": validation_errors},
     )
 
