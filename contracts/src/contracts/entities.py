@@ -43,10 +43,13 @@ REPORT_TYPE_OF = {
     "dashboard": None,
 }
 
-# What a dashboard carries beside the common fields: these two always (empty by default), ...
-DASHBOARD_CONTENT_DEFAULTS: dict[str, Any] = {"tiles": [], "availableFilters": []}
-# ... these when the entity has them (Optimize's exports differ between releases; we keep what came).
-DASHBOARD_OPTIONAL_FIELDS = ("refreshRateSeconds", "managementDashboard", "instantPreviewDashboard")
+# What a dashboard carries beside the common fields: these always, as Optimize's
+# DashboardDefinitionExportDto writes them on every dashboard (defaults when absent), ...
+DASHBOARD_CONTENT_DEFAULTS: dict[str, Any] = {
+    "tiles": [], "availableFilters": [], "instantPreviewDashboard": False,
+}
+# ... these when the entity has them (Optimize stores them but never exports them; its import ignores them).
+DASHBOARD_OPTIONAL_FIELDS = ("refreshRateSeconds", "managementDashboard")
 
 # The fields of the entity list; everything else in a document is content.
 SUMMARY_FIELDS = (

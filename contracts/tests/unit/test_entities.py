@@ -78,6 +78,19 @@ def test_a_dashboard_keeps_its_tiles_filters_and_the_flags_it_came_with():
     assert list(again)[6:] == ["tiles", "availableFilters", "instantPreviewDashboard"]
 
 
+def test_a_dashboard_stored_without_the_preview_flag_is_exported_with_it_as_optimize_writes_it():
+    document = stored({"id": "d", "exportEntityType": "dashboard", "name": "Board", "description": None,
+                       "sourceIndexVersion": 8, "collectionId": None, "tiles": []})
+    del document["instantPreviewDashboard"]  # as documents stored before the flag was always kept
+
+    entity = export_entity_from_stored(document)
+
+    assert list(entity) == ["id", "exportEntityType", "name", "description", "sourceIndexVersion",
+                            "collectionId", "tiles", "availableFilters", "instantPreviewDashboard"]
+    assert entity["instantPreviewDashboard"] is False
+    assert stored(entity)["instantPreviewDashboard"] is False
+
+
 def test_only_current_versions_are_stored():
     with pytest.raises(ValueError, match="version 9"):
         stored(decision_report(sourceIndexVersion=9))
