@@ -379,6 +379,33 @@ def test_a_tile_configuration_that_does_not_fit_its_type_is_named(bad_tile, path
     assert errors_at(reading) == {("dashboard-1", path)}
 
 
+@pytest.mark.parametrize(
+    ("position", "dimensions", "path"),
+    [
+        ({"x": "left", "y": 0}, {"width": 4, "height": 2}, "[1].tiles[0].position.x"),
+        ({"x": 0, "y": 1.5}, {"width": 4, "height": 2}, "[1].tiles[0].position.y"),
+        ({"x": 0, "y": 0}, {"width": True, "height": 2}, "[1].tiles[0].dimensions.width"),
+        ({"x": 0, "y": 0}, {"width": 4, "height": 2**31}, "[1].tiles[0].dimensions.height"),
+    ],
+)
+def test_a_tile_place_optimize_cannot_read_into_its_int_fields_is_named(position, dimensions, path):
+    board = dashboard(tiles=[tile(position=position, dimensions=dimensions)])
+
+    reading = read_export_file([process_report(), board])
+
+    assert errors_at(reading) == {("dashboard-1", path)}
+
+
+def test_a_tile_place_optimize_reads_is_kept_as_given():
+    place = {"position": {"y": 2, "x": None, "z": [1]}, "dimensions": {"width": -1}}
+    board = dashboard(tiles=[tile(**place)])
+
+    reading = read_export_file([process_report(), board])
+
+    assert reading.validation_errors == []
+    assert reading.entities[-1]["tiles"][0] == tile(**place)
+
+
 def test_a_dashboard_from_before_tiles_is_named_with_its_own_field():
     board = {**dashboard(sourceIndexVersion=6), "reports": [{"id": "", "position": "top left"}]}
     del board["tiles"]

@@ -73,11 +73,27 @@ class CombinedReportSchema(_CurrentEntitySchema):
     data = fields.Nested(CombinedReportDataSchema, required=True)
 
 
+def _java_int() -> fields.Integer:
+    """A field Optimize reads into a Java `int`: a string, a fraction or a number beyond 32 bits is refused
+    or misread there, so it is refused here (null reads as 0 there, as does a missing one)."""
+    return fields.Integer(strict=True, allow_none=True, validate=validate.Range(-(2**31), 2**31 - 1))
+
+
+class TilePositionSchema(_OpenSchema):
+    x = _java_int()
+    y = _java_int()
+
+
+class TileDimensionsSchema(_OpenSchema):
+    width = _java_int()
+    height = _java_int()
+
+
 class TileSchema(_OpenSchema):
     id = fields.String(required=True)
     type = fields.String(required=True, validate=validate.OneOf(TILE_TYPES))
-    position = fields.Dict(required=True)
-    dimensions = fields.Dict(required=True)
+    position = fields.Nested(TilePositionSchema, required=True)
+    dimensions = fields.Nested(TileDimensionsSchema, required=True)
     configuration = fields.Raw(allow_none=True)
 
     @validates_schema
