@@ -5,7 +5,6 @@ Test-only wiring: the services never import each other; this module imports them
 
 import importlib
 import threading
-import time
 from dataclasses import dataclass, field
 
 from optimize_runtime.identity import issue_token
@@ -62,26 +61,8 @@ class Installation:
         self._worker_thread = threading.Thread(target=self._worker.serve_forever,
                                                name=f"catalog-worker-{self.names.prefix}", daemon=True)
         self._worker_thread.start()
-        self._wait_for_worker(config.common.amqp_url, config.common.rpc_queue)
-
-    @staticmethod
-    def _wait_for_worker(amqp_url: str, queue: str, timeout_s: float = 15.0) -> None:
-        """Publishing is unroutable until the worker has declared its queue: ping until it answers."""
-        from optimize_runtime.messaging import RpcClient, RpcUnavailable
-
-        client = RpcClient(amqp_url, queue, timeout_s=2.0)
-        deadline = time.monotonic() + timeout_s
-        try:
-            while True:
-                try:
-                    client.call("ping", {})
-                    return
-                except RpcUnavailable:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.05)
-        finally:
-            client.close()
+        if not self._worker.wait_until_serving(15):
+            raise RuntimeError("the catalog RPC worker did not start consuming within 15 s")
 
     def stop_catalog_worker(self) -> None:
         if self._worker_thread is not None:
