@@ -19,6 +19,7 @@ class Installation:
     apps: dict = field(default_factory=dict)
     _worker: object = None
     _worker_thread: threading.Thread | None = None
+    _worker_wiring: object = None
 
     def app(self, service: str):
         """The Flask app of 'catalog', 'export' or 'import', made on first use."""
@@ -56,8 +57,9 @@ class Installation:
         from optimize_runtime.messaging import RpcServer
 
         config = CatalogConfig.from_env(self.environ)
+        self._worker_wiring = wire(config)
         self._worker = RpcServer(config.common.amqp_url, config.common.rpc_queue,
-                                 rpc_handlers(wire(config)), prefetch=config.rpc_prefetch)
+                                 rpc_handlers(self._worker_wiring), prefetch=config.rpc_prefetch)
         self._worker_thread = threading.Thread(target=self._worker.serve_forever,
                                                name=f"catalog-worker-{self.names.prefix}", daemon=True)
         self._worker_thread.start()
@@ -69,6 +71,7 @@ class Installation:
             self._worker.stop()
             self._worker_thread.join(timeout=10)
             self._worker_thread = None
+            self._worker_wiring.mongo.close()
 
     def close(self) -> None:
         self.stop_catalog_worker()
