@@ -1,1 +1,1 @@
-pytest_plugins = ["optimize_runtime.testing.pytest_plugin"]
+pytest_plugins = ["optimize_testing.pytest_plugin"]

@@ -30,8 +30,8 @@ from pathlib import Path
 
 from optimize_runtime.identity import issue_token
 from optimize_runtime.infra.ports import free_port
-from optimize_runtime.testing.pytest_plugin import isolated_names, service_environ
-from optimize_runtime.testing.servers import TestServers, start_test_servers
+from optimize_testing.pytest_plugin import isolated_names, service_environ
+from optimize_testing.servers import TestServers, start_test_servers
 
 KEY = "invoice"
 DEFINITIONS = [{"type": "process", "key": KEY, "name": "Invoice", "version": "1", "tenantId": None}]
@@ -100,7 +100,7 @@ def _read_lines(path: str) -> list[str]:
 
 
 def in_process(servers: TestServers, options: argparse.Namespace, stack: ExitStack) -> None:
-    from optimize_runtime.testing.installation import start_installation
+    from optimize_testing.installation import start_installation
 
     installation = start_installation(servers, isolated_names("bench"))
     stack.callback(installation.close)

@@ -1,6 +1,7 @@
 """The layout shows the architecture, and these rules keep it so: services share only `contracts` (and
-the service plumbing in `optimize_runtime`), domain code decides without Flask, pika or pymongo, and
-`contracts` depends on nothing of ours."""
+the service plumbing in `optimize_runtime`), domain code decides without Flask, pika or pymongo,
+`contracts` and `optimize_runtime` depend on no service, and no production package (everything under a
+`src/` folder) imports pytest or the test support, which lives in its own workspace member `testing/`."""
 
 import ast
 from pathlib import Path
@@ -11,11 +12,15 @@ ROOT = Path(__file__).resolve().parents[1]
 SERVICES = {"catalog_svc": "services/catalog-svc/src/catalog_svc",
             "export_svc": "services/export-svc/src/export_svc",
             "import_svc": "services/import-svc/src/import_svc"}
+SHARED = {"contracts": "contracts/src/contracts", "optimize_runtime": "runtime/src/optimize_runtime"}
 INFRASTRUCTURE = {"flask", "flask_smorest", "pika", "pymongo", "bson", "gunicorn", "werkzeug"}
+TEST_SUPPORT = {"pytest", "_pytest", "optimize_testing"}
+_DYNAMIC_IMPORTS = {"import_module", "__import__"}
 
 
 def imported_packages(folder: Path) -> dict[str, set[str]]:
-    """Top-level package of every import, per module file below `folder`."""
+    """Top-level package of every import, per module file below `folder`: import statements, and
+    `importlib.import_module("...")` / `__import__("...")` with a literal name."""
     found = {}
     for path in folder.rglob("*.py"):
         names = set()
@@ -24,31 +29,56 @@ def imported_packages(folder: Path) -> dict[str, set[str]]:
                 names |= {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 names.add(node.module.split(".")[0])
+            elif isinstance(node, ast.Call) and _called_name(node) in _DYNAMIC_IMPORTS and node.args \
+                    and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+                names.add(node.args[0].value.split(".")[0])
         found[str(path.relative_to(ROOT))] = names
     return found
 
 
+def _called_name(call: ast.Call) -> str | None:
+    function = call.func
+    return function.attr if isinstance(function, ast.Attribute) else getattr(function, "id", None)
+
+
+def offending_imports(folder: Path, forbidden: set[str]) -> dict[str, set[str]]:
+    return {path: names & forbidden for path, names in imported_packages(folder).items() if names & forbidden}
+
+
+def production_source_folders() -> list[Path]:
+    """Every `src/` folder of the workspace: the code the image installs."""
+    return sorted(path for pattern in ("*/src", "services/*/src") for path in ROOT.glob(pattern))
+
+
 @pytest.mark.parametrize("service", sorted(SERVICES))
 def test_a_service_never_imports_another_service(service):
-    others = set(SERVICES) - {service}
-    offending = {path: names & others for path, names in imported_packages(ROOT / SERVICES[service]).items()
-                 if names & others}
-    assert offending == {}
+    assert offending_imports(ROOT / SERVICES[service], set(SERVICES) - {service}) == {}
+
+
+@pytest.mark.parametrize("package", sorted(SHARED))
+def test_contracts_and_runtime_import_no_service(package):
+    assert offending_imports(ROOT / SHARED[package], set(SERVICES)) == {}
 
 
 @pytest.mark.parametrize("service", sorted(SERVICES))
 def test_domain_code_decides_without_web_framework_broker_or_database(service):
-    domain = ROOT / SERVICES[service] / "domain"
-    offending = {path: names & INFRASTRUCTURE for path, names in imported_packages(domain).items()
-                 if names & INFRASTRUCTURE}
-    assert offending == {}
+    assert offending_imports(ROOT / SERVICES[service] / "domain", INFRASTRUCTURE) == {}
 
 
 def test_contracts_depend_on_nothing_of_ours_nor_on_infrastructure():
-    ours = set(SERVICES) | {"optimize_runtime"}
-    offending = {path: names & (ours | INFRASTRUCTURE)
-                 for path, names in imported_packages(ROOT / "contracts/src/contracts").items()
-                 if names & (ours | INFRASTRUCTURE)}
+    ours = set(SERVICES) | {"optimize_runtime", "optimize_testing"}
+    assert offending_imports(ROOT / SHARED["contracts"], ours | INFRASTRUCTURE) == {}
+
+
+def test_no_production_package_imports_pytest_or_the_test_support():
+    folders = production_source_folders()
+    # The rule is only as good as the folders it reads: every package the image installs, and only those.
+    assert [str(folder.relative_to(ROOT)) for folder in folders] == [
+        "contracts/src", "runtime/src", "services/catalog-svc/src", "services/export-svc/src",
+        "services/import-svc/src"]
+    offending = {}
+    for folder in folders:
+        offending.update(offending_imports(folder, TEST_SUPPORT))
     assert offending == {}
 
 

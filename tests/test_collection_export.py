@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from optimize_runtime.testing.installation import start_installation
-from optimize_runtime.testing.pytest_plugin import isolated_names
+from optimize_testing.installation import start_installation
+from optimize_testing.pytest_plugin import isolated_names
 
 DEFINITIONS = (("process", "invoice"), ("decision", "approve"))
 

@@ -311,3 +311,26 @@ def test_the_image_runs_as_a_non_root_user_with_a_healthcheck_and_only_variables
                      for name in re.findall(r"(OPTIMIZE_[A-Z0-9_]+)=", arguments)]
     assert set_variables
     assert [name for name in set_variables if not read_by_any_service(name)] == []
+
+
+def test_the_image_installs_no_test_support():
+    """The test support (pytest plugin, installations under test) is a dev dependency of the workspace
+    only: the image installs what the root project depends on, without the dev group, and copies no
+    source of `testing/`."""
+    instructions = dockerfile_instructions()
+    syncs = [arguments for instruction, arguments in instructions
+             if instruction == "RUN" and "uv sync" in arguments]
+    assert syncs and all("--no-dev" in sync and "--all-packages" not in sync for sync in syncs)
+    copied = [word for instruction, arguments in instructions if instruction == "COPY"
+              for word in arguments.split()[:-1] if not word.startswith("--")]
+    assert [source for source in copied if source.startswith("testing/") and not source.endswith(
+        "pyproject.toml")] == []
+    root = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "optimize-testing" in root["dependency-groups"]["dev"]
+    members = [ROOT / "contracts" / "pyproject.toml", ROOT / "runtime" / "pyproject.toml",
+               *ROOT.glob("services/*/pyproject.toml")]
+    production = [*root["project"]["dependencies"], *(
+        dependency for pyproject in members
+        for dependency in tomllib.loads(pyproject.read_text())["project"]["dependencies"])]
+    assert [dependency for dependency in production
+            if dependency.split("=")[0] in ("optimize-testing", "pytest", "testcontainers")] == []

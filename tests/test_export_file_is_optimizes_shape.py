@@ -7,7 +7,7 @@ import json
 import pytest
 
 from contracts.export_file import CURRENT_VERSIONS
-from optimize_runtime.testing.pytest_plugin import REAL_OPTIMIZE_EXPORT
+from optimize_testing.pytest_plugin import REAL_OPTIMIZE_EXPORT
 
 ENTITY_FIELDS = {"id", "exportEntityType", "name", "description", "sourceIndexVersion", "collectionId"}
 REPORT_FIELDS = ENTITY_FIELDS | {"data"}

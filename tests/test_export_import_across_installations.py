@@ -7,8 +7,8 @@ import json
 import pytest
 from pymongo import MongoClient
 
-from optimize_runtime.testing.installation import start_installation
-from optimize_runtime.testing.pytest_plugin import REAL_OPTIMIZE_EXPORT, isolated_names
+from optimize_testing.installation import start_installation
+from optimize_testing.pytest_plugin import REAL_OPTIMIZE_EXPORT, isolated_names
 
 FIXTURE = REAL_OPTIMIZE_EXPORT
 NASA = "NasaImageProcessing"

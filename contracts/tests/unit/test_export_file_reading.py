@@ -15,7 +15,7 @@ from contracts.export_file import (
     upgrade_entity,
     validate_current_entity,
 )
-from optimize_runtime.testing.pytest_plugin import REAL_OPTIMIZE_EXPORT
+from optimize_testing.pytest_plugin import REAL_OPTIMIZE_EXPORT
 
 CARBON_REDUCTOR_EXPORT = REAL_OPTIMIZE_EXPORT
 

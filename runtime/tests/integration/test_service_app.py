@@ -11,7 +11,7 @@ from optimize_runtime.http import Blueprint, ReadinessCheck, create_service_app,
 from optimize_runtime.identity import issue_token
 from optimize_runtime.infra.ports import free_port
 from optimize_runtime.settings import CommonSettings, ConfigurationError
-from optimize_runtime.testing.pytest_plugin import TEST_JWT_SECRET
+from optimize_testing.pytest_plugin import TEST_JWT_SECRET
 
 
 class _EchoSchema(Schema):

@@ -5,7 +5,7 @@ import time
 import jwt
 import pytest
 
-from optimize_runtime.testing.pytest_plugin import TEST_JWT_SECRET
+from optimize_testing.pytest_plugin import TEST_JWT_SECRET
 
 INVOICE_V1 = {
     "type": "process",

@@ -11,7 +11,7 @@ from contracts.entities import export_entity_from_stored, stored_entity_from_exp
 from contracts.export_file import read_export_file
 from import_svc.adapters.entity_store import EntityStore
 from optimize_runtime.store.write_gate import write_gate_for
-from optimize_runtime.testing.pytest_plugin import REAL_OPTIMIZE_EXPORT
+from optimize_testing.pytest_plugin import REAL_OPTIMIZE_EXPORT
 
 OPTIMIZE_FILE = REAL_OPTIMIZE_EXPORT
 NOW = datetime(2024, 5, 17, 9, 30, 12, 345678, tzinfo=UTC)

@@ -8,7 +8,7 @@ from pymongo import MongoClient, monitoring
 
 from import_svc.app import create_app
 from import_svc.config import ImportConfig
-from optimize_runtime.testing.pytest_plugin import REAL_OPTIMIZE_EXPORT
+from optimize_testing.pytest_plugin import REAL_OPTIMIZE_EXPORT
 
 FIXTURE = REAL_OPTIMIZE_EXPORT
 NASA = "NasaImageProcessing"

@@ -9,7 +9,7 @@ import pytest
 from contracts.errors import ServiceError
 from import_svc.domain.importing import Importer, ImportRefused, ImportRequest
 from optimize_runtime.identity import SYSTEM_USER, Identity
-from optimize_runtime.testing.pytest_plugin import REAL_OPTIMIZE_EXPORT
+from optimize_testing.pytest_plugin import REAL_OPTIMIZE_EXPORT
 
 FIXTURE = REAL_OPTIMIZE_EXPORT
 DEMO = Identity("demo", superuser=True)

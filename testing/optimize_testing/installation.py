@@ -1,15 +1,27 @@
 """One Optimize installation under test: the three services' apps and a catalog RPC worker, on the
 shared servers but with their own database, queue and exchange names. A cross-service test makes two.
 
-Test-only wiring: the services never import each other; this module imports them by name, lazily."""
+Test-only wiring: the services never import each other; this package, which the tests alone use, imports
+all three."""
 
-import importlib
 import threading
 from dataclasses import dataclass, field
 
+from catalog_svc.app import create_app as create_catalog_app
+from catalog_svc.bootstrap import wire as wire_catalog
+from catalog_svc.config import CatalogConfig
+from catalog_svc.rpc_worker import rpc_handlers
+from export_svc.app import create_app as create_export_app
+from export_svc.config import ExportConfig
+from import_svc.app import create_app as create_import_app
+from import_svc.config import ImportConfig
 from optimize_runtime.identity import issue_token
-from optimize_runtime.testing.pytest_plugin import TEST_JWT_SECRET, IsolatedNames, service_environ
-from optimize_runtime.testing.servers import TestServers
+from optimize_runtime.messaging import RpcServer
+from optimize_testing.pytest_plugin import TEST_JWT_SECRET, IsolatedNames, service_environ
+from optimize_testing.servers import TestServers
+
+_SERVICES = {"catalog": (create_catalog_app, CatalogConfig), "export": (create_export_app, ExportConfig),
+             "import": (create_import_app, ImportConfig)}
 
 
 @dataclass
@@ -24,12 +36,8 @@ class Installation:
     def app(self, service: str):
         """The Flask app of 'catalog', 'export' or 'import', made on first use."""
         if service not in self.apps:
-            module = importlib.import_module(f"{service}_svc.app")
-            config_module = importlib.import_module(f"{service}_svc.config")
-            config_class = {"catalog": "CatalogConfig", "export": "ExportConfig",
-                            "import": "ImportConfig"}[service]
-            config = getattr(config_module, config_class).from_env(self.environ)
-            self.apps[service] = module.create_app(config)
+            create_app, config_class = _SERVICES[service]
+            self.apps[service] = create_app(config_class.from_env(self.environ))
         return self.apps[service]
 
     @property
@@ -51,13 +59,8 @@ class Installation:
         return {"Authorization": f"Bearer {self.environ['OPTIMIZE_API_ACCESS_TOKEN']}"}
 
     def start_catalog_worker(self) -> None:
-        from catalog_svc.bootstrap import wire
-        from catalog_svc.config import CatalogConfig
-        from catalog_svc.rpc_worker import rpc_handlers
-        from optimize_runtime.messaging import RpcServer
-
         config = CatalogConfig.from_env(self.environ)
-        self._worker_wiring = wire(config)
+        self._worker_wiring = wire_catalog(config)
         self._worker = RpcServer(config.common.amqp_url, config.common.rpc_queue,
                                  rpc_handlers(self._worker_wiring), prefetch=config.rpc_prefetch)
         self._worker_thread = threading.Thread(target=self._worker.serve_forever,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from optimize_runtime.testing.servers import TestServers, start_test_servers
+from optimize_testing.servers import TestServers, start_test_servers
 
 TEST_JWT_SECRET = "test-secret-not-for-production-0123456789abcdef"
 
@@ -91,7 +91,7 @@ def environ(servers: TestServers, names: IsolatedNames) -> dict[str, str]:
 @pytest.fixture
 def installation(servers: TestServers, names: IsolatedNames):
     """The three services and a running catalog RPC worker, with this test's own names."""
-    from optimize_runtime.testing.installation import start_installation
+    from optimize_testing.installation import start_installation
 
     running = start_installation(servers, names)
     yield running
@@ -99,5 +99,5 @@ def installation(servers: TestServers, names: IsolatedNames):
 
 
 # The real export written by Optimize; shared/ lies beside the repository (so it does in CI).
-REAL_OPTIMIZE_EXPORT = (Path(__file__).resolve().parents[4].parent / "shared" / "fixtures" / "optimize"
+REAL_OPTIMIZE_EXPORT = (Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "optimize"
                         / "carbon-reductor-dashboard.json")

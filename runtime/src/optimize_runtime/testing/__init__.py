@@ -1,1 +1,0 @@
-"""Test support shared by every package's tests: finding servers, isolating names, minting tokens."""
