@@ -1,7 +1,9 @@
-"""`make run` as a user runs it: everything comes up behind gunicorn, and SIGTERM leaves nothing behind."""
+"""`make run` as a user runs it: everything comes up behind gunicorn, a process that dies is restarted,
+and SIGTERM leaves nothing behind."""
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -10,20 +12,38 @@ import urllib.request
 from pathlib import Path
 
 from optimize_runtime.infra.ports import free_port, port_answers
+from optimize_runtime.testing.pytest_plugin import REAL_OPTIMIZE_EXPORT
 
 BIN = Path(sys.executable).parent
 
 
-def _get(url: str, headers: dict | None = None) -> tuple[int, dict]:
-    request = urllib.request.Request(url, headers=headers or {})
+def _get(url: str, headers: dict | None = None, body: bytes | None = None,
+         timeout_s: float = 5) -> tuple[int, dict]:
+    request = urllib.request.Request(url, headers=headers or {}, data=body)
     try:
-        with urllib.request.urlopen(request, timeout=5) as response:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
             return response.status, json.loads(response.read() or b"{}")
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"{}")
 
 
-def test_local_installation_comes_up_ready_and_stops_on_sigterm(tmp_path, amqp_url):
+def _pids(output: str) -> dict[str, list[int]]:
+    """Every pid the supervisor said it started, per process name, in order."""
+    started: dict[str, list[int]] = {}
+    for name, pid in re.findall(r"started (\S+) \(pid (\d+)\)", output):
+        started.setdefault(name, []).append(int(pid))
+    return started
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").exists() and Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+
+
+def test_local_installation_comes_up_restarts_a_dead_worker_and_stops_on_sigterm(tmp_path, amqp_url):
     ports = {"OPTIMIZE_CATALOG_PORT": free_port(), "OPTIMIZE_EXPORT_PORT": free_port(),
              "OPTIMIZE_IMPORT_PORT": free_port(), "OPTIMIZE_MONGODB_PORT": free_port(),
              "OPTIMIZE_OPERATIONS_PORT": free_port()}
@@ -58,6 +78,24 @@ def test_local_installation_comes_up_ready_and_stops_on_sigterm(tmp_path, amqp_u
         assert status == 200, body
         status, body = _get(f"http://127.0.0.1:{ports['OPTIMIZE_EXPORT_PORT']}/api/entities")
         assert (status, body["errorCode"]) == (401, "unauthorizedError")
+
+        # The catalog RPC worker dies: it is started again and imports (which ask it) are served again.
+        [worker] = _pids(started)["catalog-rpc"]
+        os.kill(worker, signal.SIGKILL)
+        killed_at = time.monotonic()
+        import_url = f"http://127.0.0.1:{ports['OPTIMIZE_IMPORT_PORT']}/api/import?collectionId=demo-collection"
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        statuses = []
+        while time.monotonic() - killed_at < 10:
+            status, body = _get(import_url, headers, REAL_OPTIMIZE_EXPORT.read_bytes(), timeout_s=15)
+            statuses.append(status)
+            if status == 200:
+                break
+            time.sleep(0.2)
+        served_after_s = time.monotonic() - killed_at
+        assert statuses[-1] == 200, f"imports not served within 10 s of the kill: {statuses}"
+        assert {entity["entityType"] for entity in body} == {"report", "dashboard"}
+        print(f"imports served again {served_after_s:.1f} s after the worker was killed ({statuses})")
     finally:
         process.send_signal(signal.SIGTERM)
         stopped_at = time.monotonic()
@@ -69,7 +107,12 @@ def test_local_installation_comes_up_ready_and_stops_on_sigterm(tmp_path, amqp_u
         time.sleep(0.2)
         still_open = [p for p in ports.values() if port_answers("127.0.0.1", p)]
     assert still_open == [], f"ports still open 10 s after SIGTERM: {still_open}\n{output[-2000:]}"
+    pids = _pids(output)
+    assert len(pids["catalog-rpc"]) == 2, "the killed worker was started once more"
+    assert re.search(r"catalog-rpc \(pid \d+\) exited with code -9; restarting it in", output)
+    left = [pid for started_pids in pids.values() for pid in started_pids if _alive(pid)]
+    assert left == [], "every process make run started is gone"
     json_lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     errors = [line for line in json_lines if line["level"] == "ERROR"]
-    assert errors == [], "a clean start and stop logs no error"
+    assert errors == [], "a start, a restart and a stop log no error"
     assert not (tmp_path / "home" / ".gunicorn").exists(), "no gunicorn control socket shared by the services"

@@ -1,5 +1,6 @@
 """`make run`: everything on one machine. Starts what is missing (RabbitMQ, the embedded MongoDB-protocol
-server), the three services and the catalog RPC worker, and stops all it started on Ctrl-C or SIGTERM."""
+server), the three services and the catalog RPC worker, restarts any of them that dies (with a back-off),
+and stops all it started on Ctrl-C or SIGTERM."""
 
 import logging
 import os
@@ -27,6 +28,11 @@ SERVICES = (
     ("export-svc", ["export-svc", "serve"], "OPTIMIZE_EXPORT_PORT", 8082),
     ("import-svc", ["import-svc", "serve"], "OPTIMIZE_IMPORT_PORT", 8083),
 )
+# A child that dies is started again after this back-off, doubled at each death in a row up to the most;
+# a child that stayed up for RESTART_RESET_S starts over from the first.
+RESTART_BACKOFF_S = 0.5
+RESTART_BACKOFF_MAX_S = 30.0
+RESTART_RESET_S = 60.0
 
 
 def development_secret(data_dir: Path, name: str) -> str:
@@ -57,12 +63,28 @@ def development_environ(environ: dict[str, str] | None = None) -> dict[str, str]
 
 
 @dataclass
+class _Restarts:
+    backoff_s: float = RESTART_BACKOFF_S
+    count: int = 0
+    started_at: float = field(default_factory=time.monotonic)
+    due: float | None = None  # when a dead child is started again
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+@dataclass
 class LocalInstallation:
     env: dict[str, str]
     bin_dir: Path = field(default_factory=lambda: Path(sys.executable).parent)
     children: dict[str, subprocess.Popen] = field(default_factory=dict)
     mongo: EmbeddedMongo | None = None
     broker = None
+    _restarts: dict[str, "_Restarts"] = field(default_factory=dict)
 
     def start(self) -> None:
         self.broker = ensure_rabbitmq(self.env["OPTIMIZE_AMQP_URL"])
@@ -76,8 +98,36 @@ class LocalInstallation:
                      self.mongo.uri, data_dir)
         self._seed_demo()
         for name, command, _, _ in SERVICES:
-            self.children[name] = subprocess.Popen(
-                [str(self.bin_dir / command[0]), *command[1:]], env=self.env, start_new_session=True)
+            self.children[name] = self._spawn(name, command)
+        self._restarts = {name: _Restarts() for name in self.children}
+
+    def _spawn(self, name: str, command: list[str]) -> subprocess.Popen:
+        # Its own session and process group: stopping it stops its gunicorn workers too.
+        child = subprocess.Popen([str(self.bin_dir / command[0]), *command[1:]], env=self.env,
+                                 start_new_session=True)
+        log.info("started %s (pid %s)", name, child.pid)
+        return child
+
+    def supervise(self, now: float | None = None) -> None:
+        """Restarts every child that died, each after its back-off; call it often."""
+        now = time.monotonic() if now is None else now
+        commands = {name: command for name, command, _, _ in SERVICES}
+        for name, child in self.children.items():
+            restarts = self._restarts[name]
+            if child.poll() is None:
+                if restarts.due is None and now - restarts.started_at >= RESTART_RESET_S:
+                    restarts.backoff_s = RESTART_BACKOFF_S
+                continue
+            if restarts.due is None:
+                _kill_group(child.pid)  # what the dead leader left (gunicorn workers) must free the port
+                restarts.due = now + restarts.backoff_s
+                restarts.count += 1
+                log.warning("%s (pid %s) exited with code %s; restarting it in %.1f s (restart %d)",
+                            name, child.pid, child.returncode, restarts.backoff_s, restarts.count)
+            elif now >= restarts.due:
+                self.children[name] = self._spawn(name, commands[name])
+                restarts.due, restarts.started_at = None, now
+                restarts.backoff_s = min(restarts.backoff_s * 2, RESTART_BACKOFF_MAX_S)
 
     def _seed_demo(self) -> None:
         if self.env.get("OPTIMIZE_DEMO_SEED", "1") == "0":
@@ -104,13 +154,13 @@ class LocalInstallation:
                             del pending[name]
                 except OSError:
                     pass
-            if self.exited():
-                return False
+            self.supervise()
             time.sleep(0.5)
         return not pending
 
-    def exited(self) -> list[str]:
-        return [name for name, child in self.children.items() if child.poll() is not None]
+    def restarted(self) -> dict[str, int]:
+        """How often each child was restarted so far."""
+        return {name: restarts.count for name, restarts in self._restarts.items() if restarts.count}
 
     def stop(self, timeout_s: float = 7.0) -> None:
         for child in self.children.values():
@@ -121,8 +171,9 @@ class LocalInstallation:
             try:
                 child.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                os.killpg(child.pid, signal.SIGKILL)
-                child.wait()
+                pass
+            _kill_group(child.pid)  # the leader, if it did not stop, and anything it left behind
+            child.wait()
         if self.mongo:
             self.mongo.stop(timeout_s=2)
         if self.broker:
@@ -162,12 +213,11 @@ def run() -> int:
                   f"{installation.urls()['export-svc']}/api/entities", flush=True)
             print("Ctrl-C stops everything.\n", flush=True)
         else:
-            log.error("not every service became ready within 60 s (exited: %s)", installation.exited())
+            log.error("not every service became ready within 60 s; still trying (restarted: %s)",
+                      installation.restarted())
         # Our parent (make) may be killed without passing the signal on: stop with it.
         while not stopping and os.getppid() == parent:
-            if installation.exited():
-                log.error("stopped unexpectedly: %s; stopping the rest", installation.exited())
-                break
+            installation.supervise()
             time.sleep(0.3)
     finally:
         installation.stop()
