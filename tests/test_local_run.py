@@ -12,7 +12,7 @@ import urllib.request
 from pathlib import Path
 
 from optimize_runtime.infra.ports import free_port, port_answers
-from optimize_runtime.testing.pytest_plugin import REAL_OPTIMIZE_EXPORT
+from optimize_testing.pytest_plugin import REAL_OPTIMIZE_EXPORT
 
 BIN = Path(sys.executable).parent
 
