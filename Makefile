@@ -11,7 +11,7 @@ $(UV):
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet uv==$(UV_VERSION)
 
-$(STAMP): $(UV) pyproject.toml uv.lock contracts/pyproject.toml runtime/pyproject.toml services/*/pyproject.toml testing/pyproject.toml
+$(STAMP): $(UV) pyproject.toml uv.lock contracts/pyproject.toml runtime/pyproject.toml services/*/pyproject.toml testing/pyproject.toml clients/python/pyproject.toml
 	$(UV) sync --frozen --all-packages
 	@touch $(STAMP)
 

@@ -5,9 +5,10 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, send_from_directory
 from flask_smorest import Api, Blueprint
 from pymongo.errors import ConnectionFailure
+from swagger_ui_bundle import swagger_ui_path
 from werkzeug.exceptions import HTTPException
 
 from contracts.errors import ErrorBodySchema, ErrorCode, ServiceError, service_unavailable
@@ -17,6 +18,10 @@ from optimize_runtime.observability.http_requests import observe_requests
 from optimize_runtime.settings import CommonSettings
 
 log = logging.getLogger(__name__)
+
+# The docs page loads Swagger UI from here: files of a pinned package, served by the service itself, so
+# that /docs works without internet (no CDN).
+SWAGGER_UI_ASSETS_PATH = "/docs/assets/"
 
 _HTTP_ERROR_CODES = {
     400: ErrorCode.BAD_REQUEST,
@@ -53,7 +58,7 @@ def create_service_app(settings: CommonSettings, *, title: str, blueprints: Iter
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        OPENAPI_SWAGGER_UI_URL=SWAGGER_UI_ASSETS_PATH,
         MAX_CONTENT_LENGTH=max_content_length,
         JSON_SORT_KEYS=False,
     )
@@ -80,6 +85,10 @@ def create_service_app(settings: CommonSettings, *, title: str, blueprints: Iter
 
 
 def _register_operations(app: Flask, checks: list[ReadinessCheck]) -> None:
+    @app.get(f"{SWAGGER_UI_ASSETS_PATH}<path:file_name>")
+    def swagger_ui_asset(file_name: str):
+        return send_from_directory(swagger_ui_path, file_name, max_age=3600)
+
     @app.get("/healthz")
     def healthz():
         return {"status": "alive"}
