@@ -43,6 +43,8 @@ class CollectionAccessSchema(_Message):
 class CheckImportParams(_Message):
     user = fields.Nested(RpcUserSchema, required=True)
     collectionId = fields.String(allow_none=True, load_default=None)
+    # more collections to answer the user's role in (authoring: those of the reports an entity shows)
+    collectionIds = fields.List(fields.String(), load_default=list)
     definitions = fields.List(fields.Nested(DefinitionRefSchema), required=True)
     checkAuthorization = fields.Boolean(load_default=True)  # false on the public API, as in Optimize
 
@@ -78,11 +80,14 @@ class CheckImportResult(_Message):
     # one per reference, in the order of the params
     definitions = fields.List(fields.Nested(DefinitionCheckSchema), required=True)
     forbiddenDefinitions = fields.List(fields.Nested(ForbiddenDefinitionSchema), load_default=list)
+    collections = fields.List(fields.Nested(CollectionAccessSchema), load_default=list)  # of collectionIds
 
 
 class CheckExportParams(_Message):
     user = fields.Nested(RpcUserSchema, required=True)
     definitions = fields.List(fields.Nested(DefinitionRefSchema), required=True)
+    # the collections of the entities read: the user's role in each comes back in the same reply
+    collectionIds = fields.List(fields.String(), load_default=list)
 
 
 class ExportDefinitionCheckSchema(DefinitionRefSchema):
@@ -93,6 +98,7 @@ class ExportDefinitionCheckSchema(DefinitionRefSchema):
 class CheckExportResult(_Message):
     definitions = fields.List(fields.Nested(ExportDefinitionCheckSchema), required=True)  # one per reference
     forbiddenDefinitions = fields.List(fields.Nested(ForbiddenDefinitionSchema), load_default=list)
+    collections = fields.List(fields.Nested(CollectionAccessSchema), load_default=list)  # of collectionIds
 
 
 class CollectionAccessParams(_Message):

@@ -138,19 +138,34 @@ def export_entity_from_stored(document: dict) -> dict:
     return entity
 
 
-def visible_to(document: dict, user_id: str, roles: Mapping[str, str | None]) -> bool:
-    """Whether the user sees the entity: a private one is its owner's, one in a collection is seen by
-    everyone with a role there. `roles` maps collection ids to the user's role (None: no role)."""
+# What a user may do with an entity, and the least role each needs (Optimize's RoleType order). The owner of
+# a private entity holds the editor role on it; in a collection, the user's role there. Exporting needs
+# the editor role as in Optimize (ReportExportService: verifyUserAuthorizedToEditCollectionResources).
+VIEW, EXPORT, EDIT = "view", "export", "edit"
+OWNER_ROLE = "editor"
+ROLE_RANK = {"viewer": 1, "editor": 2, "manager": 3}
+LEAST_ROLE = {VIEW: "viewer", EXPORT: "editor", EDIT: "editor"}
+
+
+def role_on(document: dict, user_id: str, roles: Mapping[str, str | None]) -> str | None:
+    """The user's role on the entity: `roles` maps collection ids to the user's role there (None: no
+    role; a collection missing from it, e.g. deleted, grants nothing)."""
     collection_id = document.get("collectionId")
     if collection_id is None:
-        return document.get("owner") == user_id
-    return roles.get(collection_id) is not None
+        return OWNER_ROLE if document.get("owner") == user_id else None
+    return roles.get(collection_id)
+
+
+def may(action: str, document: dict, user_id: str, roles: Mapping[str, str | None]) -> bool:
+    """The one rule of every read, export and change path: whether the user may do `action` (VIEW,
+    EXPORT, EDIT) with the entity. Definition authorization is asked of the catalog beside it."""
+    role = role_on(document, user_id, roles)
+    return role is not None and ROLE_RANK.get(role, 0) >= ROLE_RANK[LEAST_ROLE[action]]
+
+
+def visible_to(document: dict, user_id: str, roles: Mapping[str, str | None]) -> bool:
+    return may(VIEW, document, user_id, roles)
 
 
 def editable_by(document: dict, user_id: str, roles: Mapping[str, str | None]) -> bool:
-    """Whether the user may change or delete the entity: its owner if private, an editor or manager
-    of its collection otherwise."""
-    collection_id = document.get("collectionId")
-    if collection_id is None:
-        return document.get("owner") == user_id
-    return roles.get(collection_id) in EDIT_ROLES
+    return may(EDIT, document, user_id, roles)

@@ -36,8 +36,13 @@ class Authenticator:
         return jwt.PyJWKClient(self.settings.jwks_url) if self.settings.jwks_url else None
 
     def user(self, authorization: str | None) -> Identity:
-        claims = self._verified_claims(_bearer(authorization), self.settings.audience)
-        return self._identity(claims)
+        """A user token: without OPTIMIZE_AUTH_AUDIENCE it must carry no audience at all, with it exactly
+        that one; a token for the public API is never a user's."""
+        token = _bearer(authorization)
+        if self._audiences(token) & {self.settings.public_audience}:
+            raise unauthorized(f"The token is for the public API (audience "
+                               f"'{self.settings.public_audience}'), not for a user")
+        return self._identity(self._verified_claims(token, self.settings.audience))
 
     def public_api(self, authorization: str | None) -> Identity:
         token = _bearer(authorization)
@@ -60,8 +65,20 @@ class Authenticator:
             set(groups) & set(self.settings.superuser_groups))
         return Identity(user_id, tuple(groups), superuser)
 
+    @staticmethod
+    def _audiences(token: str) -> set[str]:
+        """The audiences a token claims, read before its signature is checked (only to refuse it)."""
+        try:
+            audience = jwt.decode(token, options={"verify_signature": False}).get("aud")
+        except jwt.InvalidTokenError:
+            return set()  # the verification that follows says why
+        if isinstance(audience, str):
+            return {audience}
+        return {item for item in audience if isinstance(item, str)} if isinstance(audience, list) else set()
+
     def _verified_claims(self, token: str, audience: str | None) -> dict:
-        options = {"require": ["exp", "sub"], "verify_aud": audience is not None}
+        # With no audience expected, a token that names one (for another service) is refused too.
+        options = {"require": ["exp", "sub"], "verify_aud": True}
         try:
             if self._jwks is not None:
                 key = self._jwks.get_signing_key_from_jwt(token).key

@@ -120,6 +120,25 @@ def test_missing_malformed_expired_or_foreign_token_is_unauthorized(environ, hea
     assert response.json["errorCode"] == "unauthorizedError"
 
 
+@pytest.mark.parametrize(("configured", "token_audience", "status"), [
+    (None, None, 200),
+    (None, "optimize-public-api", 401),      # the finding: a public-API token acted as a user
+    (None, "some-other-service", 401),       # a token for another service is not ours either
+    ("optimize", "optimize", 200),
+    ("optimize", None, 401),
+    ("optimize", "optimize-public-api", 401),
+    ("optimize-public-api", "optimize-public-api", 401),  # even when configured so by mistake
+])
+def test_user_routes_take_tokens_of_the_configured_audience_only(environ, configured, token_audience, status):
+    if configured:
+        environ = {**environ, "OPTIMIZE_AUTH_AUDIENCE": configured}
+    token = issue_token(TEST_JWT_SECRET, "demo", audience=token_audience)
+    response = _app(environ).get("/api/whoami", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == status
+    if status == 401:
+        assert response.json["errorCode"] == "unauthorizedError"
+
+
 def test_superuser_by_id_or_group_and_forbidden_otherwise(environ):
     client = _app(environ)
     assert client.get("/api/whoami", headers=_bearer("demo")).json == {"user": "demo"}

@@ -102,6 +102,25 @@ def catalog(installation):
     return client
 
 
+@pytest.fixture
+def new_collection(installation):
+    """Makes a collection (demo is its manager) with the catalog fixture's definitions in its scope."""
+
+    def make(name: str = "Finance") -> str:
+        headers = installation.headers()
+        collection_id = installation.catalog.post("/api/collection", json={"name": name},
+                                                  headers=headers).json["id"]
+        scope = [{"definitionType": definition_type, "definitionKey": key, "tenants": [None]}
+                 for definition_type, key in (("process", "invoice"), ("decision", "approve"),
+                                              ("process", "payroll"))]
+        response = installation.catalog.post(f"/api/collection/{collection_id}/scope", json=scope,
+                                              headers=headers)
+        assert response.status_code == 204, response.get_data(as_text=True)
+        return collection_id
+
+    return make
+
+
 class EventObserver:
     """A queue bound to the installation's events exchange, for one routing key."""
 

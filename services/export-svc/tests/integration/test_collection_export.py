@@ -25,25 +25,6 @@ def assert_each_reference_comes_first(entities: list[dict]) -> None:
         seen.add(entity["id"])
 
 
-@pytest.fixture
-def new_collection(installation):
-    """Makes a collection (demo is its manager) with the catalog fixture's definitions in its scope."""
-
-    def make(name: str = "Finance") -> str:
-        headers = installation.headers()
-        collection_id = installation.catalog.post("/api/collection", json={"name": name},
-                                                  headers=headers).json["id"]
-        scope = [{"definitionType": definition_type, "definitionKey": key, "tenants": [None]}
-                 for definition_type, key in (("process", "invoice"), ("decision", "approve"),
-                                              ("process", "payroll"))]
-        response = installation.catalog.post(f"/api/collection/{collection_id}/scope", json=scope,
-                                              headers=headers)
-        assert response.status_code == 204, response.get_data(as_text=True)
-        return collection_id
-
-    return make
-
-
 def export_collection(installation, collection_id: str, user: str = "demo", groups=None):
     return installation.export.get(f"/api/export/collection/json/{collection_id}/finance.json",
                                    headers=installation.headers(user, groups))
@@ -66,7 +47,8 @@ def test_a_collection_is_exported_whole_and_imports_unchanged_into_another(
     response = export_collection(installation, finance)
 
     assert response.status_code == 200, response.json
-    assert response.headers["Content-Disposition"] == "attachment; filename=finance.json"
+    assert response.headers["Content-Disposition"] == (
+        "attachment; filename=\"finance.json\"; filename*=UTF-8''finance.json")
     file = response.json
     assert sorted(ids(file)) == sorted([invoices, approvals, late, both, board, overview])
     assert kinds(file)[:3].count("single_decision_report") == 1 and kinds(file)[3:] == [

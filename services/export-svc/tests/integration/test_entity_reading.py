@@ -63,7 +63,7 @@ def test_collection_entities_need_a_role_in_an_existing_collection(installation,
     assert (response.status_code, response.json["errorCode"]) == (404, "notFoundError")
 
 
-def test_a_report_and_a_dashboard_as_optimize_returns_them(installation, author):
+def test_a_report_and_a_dashboard_as_optimize_returns_them(installation, catalog, author):
     report = author.process_report("Invoices")
     dashboard = author.dashboard([author.report_tile(report), author.url_tile("https://camunda.com")])
 
@@ -80,7 +80,7 @@ def test_a_report_and_a_dashboard_as_optimize_returns_them(installation, author)
     assert body["availableFilters"] == [] and body["owner"] == "demo"
 
 
-def test_the_openapi_document_describes_dates_as_optimize_writes_them(installation, author):
+def test_the_openapi_document_describes_dates_as_optimize_writes_them(installation, catalog, author):
     report = author.process_report("Invoices")
     created = installation.export.get(f"/api/report/{report}", headers=installation.headers()).json["created"]
     schemas = installation.export.get("/openapi.json").json["components"]["schemas"]

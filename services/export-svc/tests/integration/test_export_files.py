@@ -38,7 +38,8 @@ def test_entities_made_through_the_api_are_listed_and_exported_as_valid_current_
 
     response = installation.export.get(f"/api/export/report/json/{combined}/both.json", headers=headers)
     assert response.status_code == 200
-    assert response.headers["Content-Disposition"] == "attachment; filename=both.json"
+    assert response.headers["Content-Disposition"] == (
+        "attachment; filename=\"both.json\"; filename*=UTF-8''both.json")
     assert ids(response.json) == [invoices, late, combined]  # the children first, in their order
     assert_valid_current_file(response.json)
     assert exported_events.next_event()["entityIds"] == [invoices, late, combined]
@@ -46,7 +47,8 @@ def test_entities_made_through_the_api_are_listed_and_exported_as_valid_current_
     response = installation.export.get(f"/api/export/dashboard/json/{dashboard}/overview.json",
                                        headers=headers)
     assert response.status_code == 200
-    assert response.headers["Content-Disposition"] == "attachment; filename=overview.json"
+    assert response.headers["Content-Disposition"] == (
+        "attachment; filename=\"overview.json\"; filename*=UTF-8''overview.json")
     file = response.json
     assert ids(file) == [invoices, late, combined, approvals, dashboard]  # each once, what it needs first
     assert_valid_current_file(file)
@@ -108,13 +110,16 @@ def test_a_report_that_no_longer_exists_is_named_not_a_server_error(installation
         assert [entity["id"] for entity in response.json["entities"]] == [combined]
 
 
-def test_the_public_api_exports_each_entity_once(installation, catalog, author):
-    invoices, late = author.process_report(), author.process_report("Late")
-    approvals = author.decision_report()
-    combined = author.combined_report([invoices, late])
-    first = author.dashboard([author.report_tile(approvals), author.report_tile(combined, x=4)])
+def test_the_public_api_exports_each_entity_once(installation, catalog, author, new_collection):
+    finance = new_collection()
+    invoices = author.process_report(collection_id=finance)
+    late = author.process_report("Late", collection_id=finance)
+    approvals = author.decision_report(collection_id=finance)
+    combined = author.combined_report([invoices, late], collection_id=finance)
+    first = author.dashboard([author.report_tile(approvals), author.report_tile(combined, x=4)],
+                             collection_id=finance)
     second = author.dashboard([author.report_tile(approvals), author.report_tile(invoices, x=4)],
-                              name="Second")
+                              name="Second", collection_id=finance)
     public = installation.public_headers()
 
     response = installation.export.post("/api/public/export/report/definition/json",

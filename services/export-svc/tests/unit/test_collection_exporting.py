@@ -11,6 +11,7 @@ from export_svc.domain.exporting import Exporter
 from optimize_runtime.identity import Identity
 
 DEMO = Identity("demo", superuser=True)
+PUBLIC = Identity("System User", public_api=True)
 START = datetime(2024, 5, 17, tzinfo=UTC)
 
 
@@ -64,9 +65,11 @@ class FakeCatalog:
         return {cid: {"id": cid, "exists": cid in self.roles, "role": self.roles.get(cid)}
                 for cid in collection_ids}
 
-    def check_export(self, user, definitions):
+    def check_export(self, user, definitions, collection_ids=None):
         self.calls.append("check_export")
-        return {"forbiddenDefinitions": []}
+        return {"forbiddenDefinitions": [], "collections": [
+            {"id": cid, "exists": cid in self.roles, "role": self.roles.get(cid)}
+            for cid in collection_ids or []]}
 
 
 def test_single_reports_then_combined_reports_then_dashboards_each_once():
@@ -74,7 +77,7 @@ def test_single_reports_then_combined_reports_then_dashboards_each_once():
                       ("c", combined("both", ["invoices", "late"])),
                       ("c", report("late")), ("c", report("approvals", "single_decision_report")),
                       ("c", report("invoices")), (None, report("outside")), ("other", report("elsewhere")))
-    catalog = FakeCatalog({"c": "viewer", "other": "manager"})
+    catalog = FakeCatalog({"c": "editor", "other": "manager"})
     events: list[dict] = []
 
     file = Exporter(store, catalog, events.append).export_collections(DEMO, ["c"])
@@ -91,7 +94,7 @@ def test_several_collections_in_one_file_kind_by_kind_in_the_order_asked():
                       ("c1", dashboard("d1", ["r1"])))
     export = Exporter(store, FakeCatalog({"c1": None, "c2": None}), lambda event: None)
 
-    file = export.export_collections(DEMO, ["c2", "c1", "c2"], require_role=False, check_authorization=False)
+    file = export.export_collections(PUBLIC, ["c2", "c1", "c2"])
 
     assert [entity["id"] for entity in file] == ["r2", "r1", "d2", "d1"]
 

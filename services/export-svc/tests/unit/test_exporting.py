@@ -11,6 +11,7 @@ from export_svc.domain.exporting import Exporter
 from optimize_runtime.identity import Identity
 
 DEMO = Identity("demo", superuser=True)
+PUBLIC = Identity("System User", public_api=True)
 NOW = datetime(2024, 5, 17, tzinfo=UTC)
 
 
@@ -36,9 +37,10 @@ def dashboard(dashboard_id: str, report_ids: list[str]) -> dict:
 
 
 class FakeStore:
-    def __init__(self, *entities: dict) -> None:
+    def __init__(self, *entities: dict, collection_id: str | None = None) -> None:
         self.documents = {e["id"]: stored_entity_from_export(e, entity_id=e["id"], owner="demo",
-                                                             collection_id=None, now=NOW) for e in entities}
+                                                             collection_id=collection_id, now=NOW)
+                          for e in entities}
         self.queries = 0
 
     def get_many(self, entity_ids, entity_type=None):
@@ -47,14 +49,23 @@ class FakeStore:
 
 
 class FakeCatalog:
-    def __init__(self, forbidden_keys: tuple[str, ...] = ()) -> None:
+    def __init__(self, forbidden_keys: tuple[str, ...] = (),
+                 roles: dict[str, str | None] | None = None) -> None:
         self.forbidden_keys = forbidden_keys
+        self.roles = roles or {}  # the collections that exist, with the caller's role in each
         self.calls: list[list[dict]] = []
+        self.access_calls: list[list[str]] = []
 
-    def check_export(self, user, definitions):
+    def check_export(self, user, definitions, collection_ids=None):
         self.calls.append(definitions)
         return {"forbiddenDefinitions": [{"type": d["type"], "key": d["key"], "tenantIds": d["tenantIds"]}
-                                         for d in definitions if d["key"] in self.forbidden_keys]}
+                                         for d in definitions if d["key"] in self.forbidden_keys],
+                "collections": list(self.collection_access(user, collection_ids or []).values())}
+
+    def collection_access(self, user, collection_ids):
+        self.access_calls.append(collection_ids)
+        return {cid: {"id": cid, "exists": cid in self.roles, "role": self.roles.get(cid)}
+                for cid in collection_ids}
 
 
 def exporter(store: FakeStore, catalog: FakeCatalog | None = None) -> tuple[Exporter, list[dict]]:
@@ -88,11 +99,43 @@ def test_one_authorization_question_for_every_definition_of_the_file():
     assert events == []
 
 
-def test_the_public_api_is_not_asked_about_authorization():
-    catalog = FakeCatalog(forbidden_keys=("invoice",))
-    export, _ = exporter(FakeStore(report("a")), catalog)
-    assert [e["id"] for e in export.export(DEMO, "report", ["a"], check_authorization=False)] == ["a"]
-    assert catalog.calls == []
+def test_the_public_api_is_not_asked_about_definitions_but_exports_collection_entities_only():
+    """Optimize's PublicApiRestService exports without a definition check (ReportExportService.
+    getReportExportDtos); here it never reaches a private entity, and a deleted collection's are gone."""
+    catalog = FakeCatalog(forbidden_keys=("invoice",), roles={"c": None})
+    export, _ = exporter(FakeStore(report("a"), collection_id="c"), catalog)
+    assert [e["id"] for e in export.export(PUBLIC, "report", ["a"])] == ["a"]
+    assert catalog.calls == [] and catalog.access_calls == [["c"]]
+
+    with pytest.raises(ServiceError) as private:
+        exporter(FakeStore(report("p")), catalog)[0].export(PUBLIC, "report", ["p"])
+    assert (private.value.status, private.value.extra["ids"]) == (403, ["p"])
+
+    with pytest.raises(ServiceError) as gone:
+        exporter(FakeStore(report("g"), collection_id="deleted"), catalog)[0].export(PUBLIC, "report", ["g"])
+    assert (gone.value.status, gone.value.extra["ids"]) == (404, ["g"])
+
+
+@pytest.mark.parametrize(("owner_collection", "roles", "user", "status"), [
+    (None, {}, "demo", 200),                     # the owner of a private report
+    (None, {}, "bob", 403),                      # another superuser: not his
+    ("c", {"c": "viewer"}, "bob", 403),          # a viewer may see, not export (as Optimize)
+    ("c", {"c": "editor"}, "bob", 200),
+    ("c", {"c": "manager"}, "bob", 200),
+    ("c", {"c": None}, "bob", 403),              # no role in the collection
+    ("gone", {}, "demo", 404),                   # its collection was deleted
+])
+def test_exporting_needs_the_entity_and_its_definitions(owner_collection, roles, user, status):
+    catalog = FakeCatalog(roles=roles)
+    export, events = exporter(FakeStore(report("a"), collection_id=owner_collection), catalog)
+    try:
+        export.export(Identity(user, superuser=True), "report", ["a"])
+        answered = 200
+    except ServiceError as refusal:
+        answered = refusal.status
+    assert answered == status
+    assert len(catalog.calls) == 1  # roles and definitions in one question
+    assert (events != []) == (status == 200)
 
 
 def test_missing_and_dangling_ids_are_named():

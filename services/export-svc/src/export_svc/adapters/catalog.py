@@ -21,10 +21,13 @@ class ExportCatalog:
                             {"user": user.as_rpc_user(), "collectionIds": collection_ids})
         return {collection["id"]: collection for collection in result["collections"]}
 
-    def check_export(self, user: Identity, definitions: list[dict]) -> dict:
+    def check_export(self, user: Identity, definitions: list[dict],
+                     collection_ids: list[str] | None = None) -> dict:
         """The catalog's verdict: `definitions`, one per reference (`authorized`, `forbiddenTenants`),
-        and `forbiddenDefinitions`, once per key the user may not read (`type`, `key`, `tenantIds`)."""
-        return self._call("check_export", {"user": user.as_rpc_user(), "definitions": definitions})
+        `forbiddenDefinitions`, once per key the user may not read (`type`, `key`, `tenantIds`), and
+        `collections`: the user's access to each of `collection_ids` (`{id, exists, name, role}`)."""
+        return self._call("check_export", {"user": user.as_rpc_user(), "definitions": definitions,
+                                           "collectionIds": collection_ids or []})
 
     def _call(self, method: str, params: dict) -> dict:
         try:

@@ -7,6 +7,7 @@ from marshmallow import ValidationError, fields, validate
 from contracts.errors import ErrorCode, ServiceError
 from export_svc.domain.exporting import Exporter
 from optimize_runtime.http import Blueprint, request_id, require_superuser
+from optimize_runtime.http.content_disposition import attachment
 from optimize_runtime.observability.metrics import observe_export
 
 blp = Blueprint("export_files", __name__, url_prefix="/api",
@@ -22,14 +23,15 @@ def _exporter() -> Exporter:
 
 def _download(entity_type: str, entity_id: str, file_name: str) -> Response:
     user = require_superuser()
+    disposition = attachment(file_name)  # a name that cannot be used is refused before anything is exported
     entities = observe_export(entity_type, "user", lambda: _exporter().export(
         user, entity_type, [entity_id], request_id=request_id()))
-    return _attachment(entities, file_name)
+    return _attachment(entities, disposition)
 
 
-def _attachment(entities: list[dict], file_name: str) -> Response:
+def _attachment(entities: list[dict], disposition: str) -> Response:
     response = current_app.json.response(entities)
-    response.headers.set("Content-Disposition", "attachment", filename=file_name)
+    response.headers["Content-Disposition"] = disposition
     return response
 
 
@@ -44,9 +46,9 @@ def _ids_in_body() -> list[str]:
 def _public_export(entity_type: str) -> Response:
     user = require_superuser()
     entity_ids = _ids_in_body()
-    # As in Optimize, the public API is trusted with every definition: no authorization check.
+    # As in Optimize, the public API is trusted with every definition; it reads collection entities only.
     entities = observe_export(entity_type, "public", lambda: _exporter().export(
-        user, entity_type, entity_ids, check_authorization=False, request_id=request_id()))
+        user, entity_type, entity_ids, request_id=request_id()))
     return current_app.json.response(entities)
 
 
@@ -79,9 +81,10 @@ def public_export_dashboards():
                                "import it into another collection with POST /api/import?collectionId=")
 def export_collection(collection_id: str, file_name: str):
     user = require_superuser()
+    disposition = attachment(file_name)
     entities = observe_export("collection", "user", lambda: _exporter().export_collections(
         user, [collection_id], request_id=request_id()))
-    return _attachment(entities, file_name)
+    return _attachment(entities, disposition)
 
 
 @blp.post("/public/export/collection/definition/json")
@@ -92,5 +95,5 @@ def public_export_collections():
     collection_ids = _ids_in_body()
     # The public API acts for no user: it needs no role in the collections, nor definition authorizations.
     entities = observe_export("collection", "public", lambda: _exporter().export_collections(
-        user, collection_ids, require_role=False, check_authorization=False, request_id=request_id()))
+        user, collection_ids, request_id=request_id()))
     return current_app.json.response(entities)

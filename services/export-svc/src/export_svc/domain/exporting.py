@@ -6,13 +6,14 @@ combined reports among those), never once per entity; the catalog once per quest
 which definitions)."""
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
-from contracts.entities import export_entity_from_stored
+from contracts.entities import EXPORT, export_entity_from_stored
 from contracts.errors import ErrorCode, ServiceError
 from contracts.events import ENTITY_EXPORTED, new_event
 from contracts.export_file import definitions_of, referenced_report_ids
+from export_svc.domain.access import AccessQuestions, EntityAccess
 from optimize_runtime.identity import Identity
 
 ENTITY_NAMES = {"report": "Report", "dashboard": "Dashboard"}
@@ -30,22 +31,22 @@ class StoredEntities(Protocol):
     def in_collections(self, collection_ids: Iterable[str]) -> list[dict]: ...
 
 
-class ExportAuthorization(Protocol):
-    def check_export(self, user: Identity, definitions: list[dict]) -> dict: ...
-    def collection_access(self, user: Identity, collection_ids: list[str] | None) -> dict[str, dict]: ...
-
-
 @dataclass
 class Exporter:
     entities: StoredEntities
-    catalog: ExportAuthorization
+    catalog: AccessQuestions
     publish: Callable[[dict], None]
+    access: EntityAccess = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.access = EntityAccess(self.catalog)
 
     def export(self, user: Identity, entity_type: str, entity_ids: list[str], *,
-               check_authorization: bool = True, request_id: str | None = None) -> list[dict]:
+               request_id: str | None = None) -> list[dict]:
         """The export file of these reports or dashboards, in request order, each preceded by the
-        reports it shows (a combined report's children before it). `check_authorization`: whether the
-        user must be authorized for every definition read (not on the public API, as in Optimize)."""
+        reports it shows (a combined report's children before it). Every entity in it must be the
+        caller's to export (`EntityAccess`): a user also needs every definition read, the public API
+        is trusted with definitions (as in Optimize) but reads collection entities only."""
         requested = list(dict.fromkeys(entity_ids))
         roots = self.entities.get_many(requested, entity_type)
         missing = [entity_id for entity_id in requested if entity_id not in roots]
@@ -55,37 +56,37 @@ class Exporter:
                                f"These {entity_type}s do not exist: {', '.join(missing)}",
                                id=missing[0], ids=missing)
 
-        return self._file(user, requested, roots, check_authorization=check_authorization,
-                          request_id=request_id, details={"requested": requested, "entityType": entity_type})
+        return self._file(user, requested, roots, request_id=request_id,
+                          details={"requested": requested, "entityType": entity_type})
 
-    def export_collections(self, user: Identity, collection_ids: list[str], *, require_role: bool = True,
-                           check_authorization: bool = True, request_id: str | None = None) -> list[dict]:
+    def export_collections(self, user: Identity, collection_ids: list[str], *,
+                           request_id: str | None = None) -> list[dict]:
         """One file with every report and dashboard of these collections, each once: single reports,
         then combined reports, then dashboards (a report they show from elsewhere just before them).
-        `require_role`: whether the user needs a role in every collection (not on the public API)."""
+        A user needs a role in every collection (the public API none), then each entity is checked."""
         requested = list(dict.fromkeys(collection_ids))
         access = self.catalog.collection_access(user, requested)
-        _refuse_inaccessible_collections(user, requested, access, require_role)
+        _refuse_inaccessible_collections(user, requested, access, require_role=not user.public_api)
 
         position = {collection_id: index for index, collection_id in enumerate(requested)}
         documents = sorted(self.entities.in_collections(requested), key=lambda document: (
             _COLLECTION_FILE_RANK[document["exportEntityType"]], position[document["collectionId"]],
             document["created"], document["id"]))
         roots = {document["id"]: document for document in documents}
-        return self._file(user, list(roots), roots, check_authorization=check_authorization,
-                          request_id=request_id, details={"collectionIds": requested},
+        return self._file(user, list(roots), roots, request_id=request_id,
+                          details={"collectionIds": requested},
                           collection_id=requested[0] if len(requested) == 1 else None)
 
     def _file(self, user: Identity, requested: list[str], roots: dict[str, dict], *,
-              check_authorization: bool, request_id: str | None, details: dict,
-              collection_id: str | None = None) -> list[dict]:
+              request_id: str | None, details: dict, collection_id: str | None = None) -> list[dict]:
         """The file of these entities (`requested`: their order) and every report they show."""
         documents, references = self._with_referenced_reports(roots)
+        if documents:  # before anything else is said about them
+            found = list(documents.values())
+            self.access.require(user, EXPORT, found, definitions_of(found))
         _refuse_dangling_references(documents, references)
         ordered = _in_export_order(requested, references)
         entities = [export_entity_from_stored(documents[entity_id]) for entity_id in ordered]
-        if check_authorization:
-            self._check_authorized(user, entities)
 
         self.publish(new_event(ENTITY_EXPORTED, user.user_id, ordered, collection_id=collection_id,
                                request_id=request_id, details=details))
@@ -104,17 +105,6 @@ class Exporter:
             documents.update(found)
             level = list(found.values())
         return documents, references
-
-    def _check_authorized(self, user: Identity, entities: list[dict]) -> None:
-        definitions = definitions_of(entities)
-        if not definitions:
-            return
-        forbidden = self.catalog.check_export(user, definitions)["forbiddenDefinitions"]
-        if forbidden:
-            names = ", ".join(f"{definition['type']} '{definition['key']}'" for definition in forbidden)
-            raise ServiceError(ErrorCode.FORBIDDEN, f"User '{user.user_id}' may not export: {names}",
-                               "The user is not authorized for these definitions (or some of their "
-                               "tenants) that the exported reports read", definitions=forbidden)
 
 
 def _refuse_inaccessible_collections(user: Identity, requested: list[str], access: dict[str, dict],

@@ -6,13 +6,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from contracts.entities import visible_to
+from contracts.entities import OWNER_ROLE, VIEW
 from contracts.errors import ErrorCode, ServiceError, not_found
+from contracts.export_file import definitions_of
+from export_svc.domain.access import EntityAccess
 from optimize_runtime.identity import Identity
 
 ENTITY_NAMES = {"report": "Report", "dashboard": "Dashboard"}
-# What the owner of a private entity may do with it, in Optimize's terms.
-OWNER_ROLE = "editor"
 
 
 class EntityDocuments(Protocol):
@@ -23,6 +23,8 @@ class EntityDocuments(Protocol):
 
 class CollectionRoles(Protocol):
     def collection_access(self, user: Identity, collection_ids: list[str] | None) -> dict[str, dict]: ...
+    def check_export(self, user: Identity, definitions: list[dict],
+                     collection_ids: list[str] | None = None) -> dict: ...
 
 
 @dataclass(frozen=True)
@@ -56,14 +58,12 @@ class EntityReading:
                              for document in self.entities.summaries_in_collection(collection_id))
 
     def entity(self, user: Identity, entity_type: str, entity_id: str) -> Seen:
+        """One entity, by the rule every read and export path shares (`EntityAccess`)."""
         document = self.entities.get(entity_id, entity_type)
         if document is None:
             raise not_found(ENTITY_NAMES[entity_type], entity_id)
-        collection_id = document.get("collectionId")
-        roles = _roles(self.catalog.collection_access(user, [collection_id])) if collection_id else {}
-        if not visible_to(document, user.user_id, roles):
-            raise ServiceError(ErrorCode.FORBIDDEN,
-                               f"User '{user.user_id}' may not see {entity_type} '{entity_id}'", id=entity_id)
+        definitions = definitions_of([document])
+        roles = EntityAccess(self.catalog).require(user, VIEW, [document], definitions)
         return Seen(document, _role_of(document, roles))
 
 
