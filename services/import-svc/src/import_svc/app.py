@@ -15,6 +15,10 @@ def create_app(config: ImportConfig | None = None, *, mongo: MongoClient | None 
     config = config or ImportConfig.from_env()
     wiring = wire(config, mongo)
     wiring.entities.ensure_indexes()
+    wiring.import_journal.ensure_indexes()
+    if config.sweep_interval_s > 0:
+        wiring.import_journal.sweep()  # at start: what imports of a dead process left
+        wiring.sweeper.start()
     app = create_service_app(
         config.common,
         title="Optimize import",

@@ -8,7 +8,8 @@ from pymongo.database import Database
 from import_svc.adapters.entity_store import EntityStore
 from import_svc.adapters.import_catalog import ImportCatalog
 from import_svc.adapters.import_events import ImportEvents
-from import_svc.adapters.import_journal import ImportJournal
+from import_svc.adapters.import_journal import ImportJournal, Sweeper
+from import_svc.adapters.pause_points import PausePoints
 from import_svc.config import ImportConfig
 from import_svc.domain.importing import Importer
 from optimize_runtime.messaging import EventPublisher, RpcClient
@@ -26,6 +27,8 @@ class ImportWiring:
     events: EventPublisher
     entities: EntityStore
     import_journal: ImportJournal
+    sweeper: Sweeper
+    pause: PausePoints
     importer: Importer
 
 
@@ -37,7 +40,8 @@ def wire(config: ImportConfig, mongo: MongoClient | None = None) -> ImportWiring
     catalog = RpcClient(common.amqp_url, common.rpc_queue, timeout_s=common.rpc_timeout_s)
     events = EventPublisher(common.amqp_url, exchange=common.events_exchange)
     entities = EntityStore(db, gate)
-    journal = ImportJournal(db, entities)
+    pause = PausePoints(config.pause_at, config.pause_file)
+    journal = ImportJournal(db, entities, gate, lease_s=config.import_lease_s, pause=pause)
     return ImportWiring(
         config=config,
         mongo=client,
@@ -47,6 +51,8 @@ def wire(config: ImportConfig, mongo: MongoClient | None = None) -> ImportWiring
         events=events,
         entities=entities,
         import_journal=journal,
+        sweeper=Sweeper(journal, config.sweep_interval_s),
+        pause=pause,
         importer=Importer(ImportCatalog(catalog), journal, ImportEvents(events).publish,
                           max_entities=config.max_import_entities,
                           max_name_length=config.max_entity_name_length),

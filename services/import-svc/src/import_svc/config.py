@@ -3,8 +3,9 @@
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
-from optimize_runtime.settings import CommonSettings, HttpSettings
+from optimize_runtime.settings import CommonSettings, ConfigurationError, HttpSettings, env_list
 
 
 @dataclass(frozen=True)
@@ -14,14 +15,30 @@ class ImportConfig:
     max_import_bytes: int
     max_import_entities: int
     max_entity_name_length: int
+    # How long an import's process counts as alive without renewing its lease (it renews every third).
+    import_lease_s: float = 60.0
+    # How often each process sweeps what dead imports left (also once at start); 0: never.
+    sweep_interval_s: float = 60.0
+    # Crash tests only: where an import or authoring write waits to be killed (adapters/pause_points.py).
+    pause_at: tuple[str, ...] = ()
+    pause_file: Path | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "ImportConfig":
         e = os.environ if environ is None else environ
+        common = CommonSettings.from_env("import-svc", e)
+        pause_at = env_list(e.get("OPTIMIZE_IMPORT_PAUSE_AT"))
+        if pause_at and common.env == "production":
+            raise ConfigurationError("import-svc: OPTIMIZE_IMPORT_PAUSE_AT is for crash tests; it is refused "
+                                     "in production (OPTIMIZE_ENV)")
         return cls(
-            common=CommonSettings.from_env("import-svc", e),
+            common=common,
             http=HttpSettings.from_env("OPTIMIZE_IMPORT_PORT", 8083, e),
             max_import_bytes=int(e.get("OPTIMIZE_IMPORT_MAX_BYTES", str(32 * 1024 * 1024))),
             max_import_entities=int(e.get("OPTIMIZE_IMPORT_MAX_ENTITIES", "10000")),
             max_entity_name_length=int(e.get("OPTIMIZE_ENTITY_NAME_MAX_LENGTH", "100")),
+            import_lease_s=float(e.get("OPTIMIZE_IMPORT_LEASE_S", "60")),
+            sweep_interval_s=float(e.get("OPTIMIZE_IMPORT_SWEEP_INTERVAL_S", "60")),
+            pause_at=pause_at,
+            pause_file=Path(e["OPTIMIZE_IMPORT_PAUSE_FILE"]) if e.get("OPTIMIZE_IMPORT_PAUSE_FILE") else None,
         )

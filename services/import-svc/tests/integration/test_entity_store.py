@@ -1,5 +1,5 @@
-"""The entity store against a real MongoDB-protocol server: all-or-nothing inserts, a constant number of
-commands, and documents that read back exactly as written."""
+"""The entity store against a real MongoDB-protocol server: imported entities invisible until their record
+commits, a constant number of commands, and documents that read back exactly as written."""
 
 import json
 from datetime import UTC, datetime
@@ -76,39 +76,44 @@ def documents(*entities: dict, import_id: str | None = None) -> list[dict]:
                                       now=NOW, import_id=import_id) for entity in entities]
 
 
-def test_documents_of_both_kinds_are_stored_in_one_transaction_and_read_back_unchanged(store):
-    written = documents(process_report("r1"), process_report("r2"), dashboard("d1", ["r1", "r2"]))
-    store.insert_all(written)
+def commit(store: EntityStore, import_id: str) -> None:
+    """What the import journal's commit does, as far as readers are concerned."""
+    store._db["import_journal"].insert_one({"_id": import_id, "importId": import_id, "state": "committed"})
+
+
+def test_documents_of_both_kinds_read_back_unchanged(store):
+    written = documents(process_report("r1"), process_report("r2"), dashboard("d1", ["r1", "r2"]),
+                        import_id="import-1")
+    store.insert_pending(written, "import-1")
+    commit(store, "import-1")
 
     found = store.get_many(["r1", "d1", "r2", "unknown"])
     assert set(found) == {"r1", "r2", "d1"}
-    assert found["r1"] == written[0]
-    assert found["d1"] == written[2]
+    assert {**found["r1"], "pending": None} == {**written[0], "pending": None}
+    store.clear_pending(["import-1"])
+    assert store.get_many(["r1", "d1"]) == {"r1": written[0], "d1": written[2]}
     assert store.get("d1")["tiles"][1]["id"] == "r2"
     assert store.get("unknown") is None
 
 
-def test_a_failure_before_commit_leaves_the_store_as_it_was(store):
-    store.insert_all(documents(process_report("kept")))
+def test_entities_of_an_import_are_invisible_to_every_read_and_write_until_its_record_commits(store):
+    store.insert(documents(process_report("authored"))[0])
+    store.insert_pending(documents(process_report("r1"), dashboard("d1", ["r1"]), import_id="import-1"),
+                         "import-1")
+    store._db["import_journal"].insert_one({"_id": "k", "importId": "import-1", "state": "pending"})
 
-    def fail_mid_write(session):
-        raise RuntimeError("bookkeeping failed")
+    assert set(store.get_many(["authored", "r1", "d1"])) == {"authored"}
+    assert (store.get("r1"), store.get("d1", "dashboard")) == (None, None)
+    assert store.update("report", "r1", {"name": "changed"}) is None
+    assert store.delete("report", "r1") is False
+    assert store.pending_import_ids() == {"import-1"}
 
-    with pytest.raises(RuntimeError):
-        store.insert_all(documents(process_report("r1"), dashboard("d1", ["r1"])),
-                         before_commit=fail_mid_write)
-
-    assert set(store.get_many(["kept", "r1", "d1"])) == {"kept"}
-
-
-def test_before_commit_writes_in_the_same_transaction(store):
-    def record_import(session):
-        store._db["imports"].insert_one({"_id": "import-1"}, session=session)
-
-    store.insert_all(documents(process_report("r1"), import_id="import-1"), before_commit=record_import)
-
-    assert store.get("r1")["importId"] == "import-1"
-    assert store._db["imports"].find_one({"_id": "import-1"}) is not None
+    store._db["import_journal"].update_one({"_id": "k"}, {"$set": {"state": "committed"}})
+    assert set(store.get_many(["authored", "r1", "d1"])) == {"authored", "r1", "d1"}
+    assert store.get("r1")["name"] == "Report r1"
+    store.clear_pending(["import-1"])
+    assert store.pending_import_ids() == set()
+    assert set(store.get_many(["r1", "d1"])) == {"r1", "d1"}
 
 
 @pytest.mark.parametrize("reports", [2, 40])
@@ -116,14 +121,17 @@ def test_the_number_of_insert_commands_does_not_grow_with_the_number_of_entities
     report_ids = [f"r{i}" for i in range(reports)]
     counter.commands.clear()
 
-    store.insert_all(documents(*(process_report(rid) for rid in report_ids), dashboard("d1", report_ids)))
+    store.insert_pending(documents(*(process_report(rid) for rid in report_ids), dashboard("d1", report_ids),
+                                   import_id="i"), "i")
 
     assert counter.writes() == ["insert", "insert"]  # one per collection
+    commit(store, "i")
     assert len(store.get_many(report_ids)) == reports
 
 
 def test_get_many_asks_each_collection_once(store, counter):
-    store.insert_all(documents(*(process_report(f"r{i}") for i in range(10)), dashboard("d1", ["r1"])))
+    for document in documents(*(process_report(f"r{i}") for i in range(10)), dashboard("d1", ["r1"])):
+        store.insert(document)
     counter.commands.clear()
 
     assert len(store.get_many([f"r{i}" for i in range(10)] + ["d1"])) == 11
@@ -134,7 +142,7 @@ def test_get_many_asks_each_collection_once(store, counter):
 
 
 def test_update_and_delete(store):
-    store.insert_all(documents(process_report("r1")))
+    store.insert(documents(process_report("r1"))[0])
 
     later = datetime(2024, 5, 18, 8, 0, tzinfo=UTC)
     updated = store.update("report", "r1", {"name": "Renamed", "lastModifier": "kermit",
@@ -151,7 +159,8 @@ def test_update_and_delete(store):
 def test_a_real_optimize_export_survives_the_store_unchanged(store):
     reading = read_export_file(json.loads(OPTIMIZE_FILE.read_text()))
     assert reading.ok
-    store.insert_all(documents(*reading.entities))
+    for document in documents(*reading.entities):
+        store.insert(document)
 
     stored = store.get_many(entity["id"] for entity in reading.entities)
     for entity in reading.entities:

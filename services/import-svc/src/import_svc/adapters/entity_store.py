@@ -1,32 +1,37 @@
 """The entity store as its only writer sees it: reports and dashboards as documents of
 `contracts.entities`, in the collections `reports` and `dashboards`.
 
-Every write runs inside the write gate (it serializes writes on the embedded server, which does not
-isolate concurrent transactions; a no-op on real MongoDB)."""
+No write spans several documents in a transaction. An import writes its entities with a `pending`
+marker and makes them visible with one write to its journal record (`import_journal.py`); every read
+here shows an imported entity only once that record is committed (`ImportVisibility`). An authoring
+write is one single-document write: a killed process leaves the entity as it was or as it is after.
+
+Every write runs inside the write gate (it serializes writes on the embedded server; a no-op on real
+MongoDB)."""
 
 from collections.abc import Callable, Iterable
 
 import bson
 from pymongo import ASCENDING, ReturnDocument
-from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
 from contracts.entities import COLLECTIONS, collection_of
 from contracts.errors import ErrorCode, ServiceError
+from contracts.import_journal import PENDING_MARKER
+from optimize_runtime.store.import_visibility import ImportVisibility
 from optimize_runtime.store.write_gate import WriteGate
 
 _UPDATE_ATTEMPTS = 3
 # MongoDB refuses larger documents; a little room is left for the fields the store adds.
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024 - 16 * 1024
 
-# Called inside the transaction, after the inserts; raising aborts the whole write.
-BeforeCommit = Callable[[ClientSession], None]
 
 
 class EntityStore:
-    def __init__(self, db: Database, gate: WriteGate) -> None:
+    def __init__(self, db: Database, gate: WriteGate, visibility: ImportVisibility | None = None) -> None:
         self._db = db
         self._gate = gate
+        self.visibility = visibility or ImportVisibility(db)
 
     @staticmethod
     def storage_problem(entity: dict) -> str | None:
@@ -47,26 +52,52 @@ class EntityStore:
                 collection.create_index([("owner", ASCENDING), ("collectionId", ASCENDING)],
                                         name="owner_collectionId")
                 collection.create_index([("importId", ASCENDING)], name="importId", sparse=True)
+                # Only entities of imports in progress (or left by dead ones) carry it: the sweeper's index.
+                collection.create_index([(PENDING_MARKER, ASCENDING)], name=PENDING_MARKER, sparse=True)
 
-    def insert_all(self, documents: Iterable[dict], *, before_commit: BeforeCommit | None = None) -> None:
-        """Every document, reports and dashboards, in one transaction: all are stored or none.
+    def insert(self, document: dict) -> None:
+        """One entity, visible at once: a single-document write is whole or absent."""
+        with self._gate.hold():
+            self._db[collection_of(document)].insert_one(document)
+
+    def insert_pending(self, documents: Iterable[dict], import_id: str,
+                       after_batch: Callable[[str], None] | None = None) -> dict[str, int]:
+        """The documents of an import, marked `pending: import_id` (invisible until the import's record
+        is committed); how many went into each collection.
 
         One `insert_many` per collection, so the number of commands does not grow with the number of
-        documents. `before_commit(session)` may write more in the same transaction (pass it `session=`)."""
+        documents. `after_batch(collection name)` is called after each collection's batch."""
         by_collection: dict[str, list[dict]] = {}
         for document in documents:
-            by_collection.setdefault(collection_of(document), []).append(document)
+            by_collection.setdefault(collection_of(document), []).append(
+                {**document, PENDING_MARKER: import_id})
+        for name, batch in by_collection.items():
+            with self._gate.hold():
+                self._db[name].insert_many(batch, ordered=False)
+            if after_batch is not None:
+                after_batch(name)
+        return {name: len(batch) for name, batch in by_collection.items()}
 
-        def write(session: ClientSession) -> None:
-            # Safe to repeat: with_transaction retries it after a transient error, and the retry
-            # starts from an aborted (empty) transaction.
-            for name, batch in by_collection.items():
-                self._db[name].insert_many(batch, ordered=True, session=session)
-            if before_commit is not None:
-                before_commit(session)
+    def clear_pending(self, import_ids: list[str], collections: Iterable[str] = COLLECTIONS.values()) -> None:
+        """Removes the marker from entities of committed imports (their record decides already; this
+        only keeps the marker index small)."""
+        for name in collections:
+            with self._gate.hold():
+                self._db[name].update_many({PENDING_MARKER: {"$in": import_ids}},
+                                           {"$unset": {PENDING_MARKER: ""}})
 
-        with self._gate.session(self._db.client) as session:
-            session.with_transaction(write)
+    def delete_pending(self, import_ids: list[str]) -> int:
+        """Deletes the still-marked entities of imports that will never commit; how many."""
+        deleted = 0
+        for name in COLLECTIONS.values():
+            with self._gate.hold():
+                deleted += self._db[name].delete_many({PENDING_MARKER: {"$in": import_ids}}).deleted_count
+        return deleted
+
+    def pending_import_ids(self) -> set[str]:
+        """The imports whose entities still carry a pending marker."""
+        return {import_id for name in COLLECTIONS.values()
+                for import_id in self._db[name].distinct(PENDING_MARKER)}
 
     def update(self, entity_type: str, entity_id: str, fields: dict) -> dict | None:
         """Sets `fields` on the entity; the updated document, or None when there is none.
@@ -76,7 +107,7 @@ class EntityStore:
         collection = self._db[collection_of(entity_type)]
         with self._gate.hold():
             for _ in range(_UPDATE_ATTEMPTS):
-                current = collection.find_one({"_id": entity_id})
+                current = self.visibility.one(lambda: collection.find_one({"_id": entity_id}))
                 if current is None:
                     return None
                 updated = collection.find_one_and_replace(
@@ -88,15 +119,19 @@ class EntityStore:
                            "It changed while this change was being saved; try again", id=entity_id)
 
     def delete(self, entity_type: str, entity_id: str) -> bool:
-        """Whether there was such an entity."""
+        """Whether there was such an entity (an entity of an import in progress is none)."""
+        collection = self._db[collection_of(entity_type)]
         with self._gate.hold():
-            return self._db[collection_of(entity_type)].delete_one({"_id": entity_id}).deleted_count == 1
+            found = self.visibility.one(lambda: collection.find_one({"_id": entity_id}, {"importId": True}))
+            if found is None:
+                return False
+            return collection.delete_one({"_id": entity_id}).deleted_count == 1
 
     def get(self, entity_id: str, entity_type: str | None = None) -> dict | None:
         """The document with this id, looked up in the one collection of `entity_type` when given."""
         names = [collection_of(entity_type)] if entity_type else list(COLLECTIONS.values())
         for name in names:
-            document = self._db[name].find_one({"_id": entity_id})
+            document = self.visibility.one(lambda name=name: self._db[name].find_one({"_id": entity_id}))
             if document is not None:
                 return document
         return None
@@ -107,8 +142,5 @@ class EntityStore:
         if not ids:
             return {}
         names = [collection_of(entity_type)] if entity_type else list(COLLECTIONS.values())
-        found: dict[str, dict] = {}
-        for name in names:
-            for document in self._db[name].find({"_id": {"$in": ids}}):
-                found[document["_id"]] = document
-        return found
+        return {document["_id"]: document for document in self.visibility.many(
+            lambda: [document for name in names for document in self._db[name].find({"_id": {"$in": ids}})])}

@@ -1,30 +1,95 @@
-"""Writing an import plan: every entity in one transaction, with the outcome of a retry-safe import
-(Idempotency-Key) recorded in the same transaction, so a recorded outcome always names stored entities."""
+"""Writing an import plan so that it becomes visible whole or never, whatever kills the writer.
 
-import json
+1. The journal record is inserted `pending` (for a retry-safe import its id is the user's key, so
+   inserting it claims the key) with this process as owner and a lease it keeps renewing.
+2. The entities are inserted carrying `importId` and a `pending` marker: invisible to every reader.
+3. ONE update of the record, conditional on this attempt still owning it, commits the import: from
+   then on every reader shows all of its entities.
+4. The markers are cleared (only to keep the sweeper's index small; readers ask the record).
+
+A process killed anywhere leaves a pending record whose owner is dead, or no record, plus marked
+entities: readers never show them, a retry with the same key takes the record over, and the sweeper
+removes the rest. No multi-document transaction is involved, so this holds on the embedded server and
+on MongoDB alike, for imports of any size the limits allow. The record's fields: `contracts.import_journal`.
+"""
+
 import logging
+import os
+import socket
+import threading
+import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
 
-from pymongo.client_session import ClientSession
+from pymongo import ASCENDING
 from pymongo.database import Database
-from pymongo.errors import PyMongoError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from contracts.errors import ErrorCode, ServiceError, service_unavailable
+from contracts.import_journal import (
+    COMMITTED,
+    IMPORT_ID,
+    JOURNAL_COLLECTION,
+    LEASE_UNTIL_MS,
+    PENDING,
+    STATE,
+    commit_filter,
+    commit_update,
+    owner_is_dead,
+    pending_record,
+    record_id,
+)
 from import_svc.adapters.entity_store import EntityStore
+from import_svc.adapters.pause_points import PausePoints
 from import_svc.domain.importing import Idempotency, ImportPlan
+from optimize_runtime.store.write_gate import WriteGate
 
 log = logging.getLogger(__name__)
 
-JOURNAL_COLLECTION = "import_journal"
+_CLAIM_ATTEMPTS = 3
 
 
-class _RecordedMeanwhile(Exception):
-    """A concurrent import with the same key committed first; ours is aborted."""
+def now_ms() -> int:
+    return int(time.time() * 1000)
 
-    def __init__(self, record: dict) -> None:
-        super().__init__(record["_id"])
-        self.record = record
+
+def _process_started(pid: int) -> str | None:
+    """When the process started (clock ticks since boot, from /proc), to tell a reused pid apart;
+    None where /proc does not say."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return None
+    # after the command: state is field 3, starttime field 22 of proc(5)
+    return None if fields[0] == b"Z" else fields[19].decode()
+
+
+def process_alive(pid: object, started: object) -> bool:
+    """Whether the process of a record's owner still runs on this host."""
+    if not isinstance(pid, int):
+        return False
+    if os.path.isdir("/proc/self"):
+        now_started = _process_started(pid)
+        return now_started is not None and (started is None or now_started == started)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+HOST = socket.gethostname()
+
+
+def this_process() -> dict:
+    return {"host": HOST, "pid": os.getpid(), "started": _process_started(os.getpid())}
+
+
+class _Lost(Exception):
+    """This attempt no longer owns its record: taken over by a retry, or removed by the sweeper."""
 
 
 def _store_down(error: PyMongoError) -> ServiceError:
@@ -32,58 +97,277 @@ def _store_down(error: PyMongoError) -> ServiceError:
     return service_unavailable("The entity store is not available; nothing was imported. Try again later.")
 
 
-class ImportJournal:
-    """The ImportStore of the importer, on the entity store's database."""
+def _in_progress(key: str, retry_after_s: int) -> ServiceError:
+    return ServiceError(ErrorCode.CONFLICT, f"An import with the Idempotency-Key '{key}' is in progress",
+                        "Retry with the same Idempotency-Key when it has ended: you will get its result",
+                        headers={"Retry-After": str(retry_after_s)})
 
-    def __init__(self, db: Database, entities: EntityStore) -> None:
+
+@dataclass
+class SweepResult:
+    removed_records: list[str] = field(default_factory=list)
+    deleted_entities: int = 0
+    cleared_imports: list[str] = field(default_factory=list)
+
+
+class ImportJournal:
+    """The ImportStore of the importer: the journal records (commit records) and the entities they decide."""
+
+    def __init__(self, db: Database, entities: EntityStore, gate: WriteGate, *, lease_s: float = 60.0,
+                 pause: PausePoints | None = None) -> None:
         self._journal = db[JOURNAL_COLLECTION]
         self._entities = entities
-        # Runs inside the transaction after every write; raising aborts it (tests stop imports with it).
+        self._gate = gate
+        self.lease_ms = int(lease_s * 1000)
+        self._pause = pause or PausePoints()
+        # Runs after the entity writes, before the commit record; raising fails the import (tests use it).
         self.before_commit: Callable[[ImportPlan], None] | None = None
+
+    def ensure_indexes(self) -> None:
+        with self._gate.hold():
+            self._journal.create_index([(IMPORT_ID, ASCENDING)], name=IMPORT_ID)
+            self._journal.create_index([(STATE, ASCENDING)], name=STATE)
+
+    # --- the importer's side -------------------------------------------------------------------
 
     def recorded_outcome(self, idempotency: Idempotency) -> list[dict] | None:
         try:
-            record = self._journal.find_one({"_id": _record_id(idempotency)})
+            record = self._journal.find_one({"_id": _key_record_id(idempotency)})
         except PyMongoError as error:
             raise _store_down(error) from error
-        return None if record is None else _outcome_of(record, idempotency)
+        if record is None:
+            return None
+        if record[STATE] == COMMITTED:
+            return _outcome_of(record, idempotency)
+        if owner_is_dead(record, now_ms(), HOST, process_alive):
+            return None  # the write takes it over
+        _check_same_request(record, idempotency)
+        raise _in_progress(idempotency.key, self._retry_after_s(record))
 
     def write(self, plan: ImportPlan, outcome: list[dict], idempotency: Idempotency | None) -> list[dict]:
-        def record(session: ClientSession) -> None:
-            if idempotency is not None:
-                # Checked again inside the transaction: under the write gate, or by MongoDB's write
-                # conflict on real MongoDB, a concurrent retry with the same key cannot slip in.
-                recorded = self._journal.find_one({"_id": _record_id(idempotency)}, session=session)
-                if recorded is not None:
-                    raise _RecordedMeanwhile(recorded)
-                self._journal.insert_one({
-                    "_id": _record_id(idempotency), "userId": idempotency.user_id, "key": idempotency.key,
-                    "digest": idempotency.digest, "importId": plan.import_id, "outcome": outcome,
-                    "created": datetime.now(UTC)}, session=session)
-            if self.before_commit is not None:
-                self.before_commit(plan)
-
+        key = None if idempotency is None else idempotency.key
+        record = record_id(plan.owner if idempotency is None else idempotency.user_id, key, plan.import_id)
         try:
-            self._entities.insert_all(plan.documents, before_commit=record)
-        except _RecordedMeanwhile as meanwhile:
-            return _outcome_of(meanwhile.record, idempotency)
+            recorded = self._claim(record, plan, idempotency)
         except PyMongoError as error:
             raise _store_down(error) from error
-        return outcome
+        if recorded is not None:
+            return recorded
+        try:
+            return self._write_claimed(record, plan, outcome, idempotency)
+        except _Lost:
+            return self._after_losing(record, plan, idempotency)
+        except PyMongoError as error:
+            self._abandon(record, plan.import_id)
+            raise _store_down(error) from error
+        except BaseException:
+            self._abandon(record, plan.import_id)
+            raise
 
     def storage_problem(self, entity: dict) -> str | None:
         return self._entities.storage_problem(entity)
 
+    def _claim(self, record: str, plan: ImportPlan, idempotency: Idempotency | None) -> list[dict] | None:
+        """Inserts the pending record, or takes over the record of a dead attempt with the same key;
+        the outcome instead when an attempt with this key committed meanwhile."""
+        counts: dict[str, int] = {}
+        for document in plan.documents:
+            counts[document["entityType"]] = counts.get(document["entityType"], 0) + 1
+        mine = pending_record(
+            record=record, import_id=plan.import_id, owner=this_process(), now_ms=now_ms(),
+            lease_ms=self.lease_ms, entity_count=counts, user_id=plan.owner if idempotency is None
+            else idempotency.user_id, key=None if idempotency is None else idempotency.key,
+            digest=None if idempotency is None else idempotency.digest)
+        for _ in range(_CLAIM_ATTEMPTS):
+            try:
+                with self._gate.hold():
+                    self._journal.insert_one(mine)
+            except DuplicateKeyError:
+                pass
+            else:
+                self._pause("claimed")
+                return None
+            existing = self._journal.find_one({"_id": record})
+            if existing is None:
+                continue  # removed meanwhile (the dead attempt was swept): insert again
+            if existing[STATE] == COMMITTED:
+                return _outcome_of(existing, idempotency)
+            if not owner_is_dead(existing, now_ms(), HOST, process_alive):
+                _check_same_request(existing, idempotency)
+                raise _in_progress(idempotency.key, self._retry_after_s(existing))
+            taken = {"_id": record, IMPORT_ID: existing[IMPORT_ID], STATE: PENDING,
+                     LEASE_UNTIL_MS: existing[LEASE_UNTIL_MS]}
+            with self._gate.hold():
+                taken_over = self._journal.replace_one(taken, mine).matched_count == 1
+            if taken_over:
+                log.warning("import %s takes over the Idempotency-Key of import %s, whose process died",
+                            plan.import_id, existing[IMPORT_ID])
+                # The dead attempt's entities are unreachable now (no record names them); free them.
+                self._entities.delete_pending([existing[IMPORT_ID]])
+                self._pause("claimed")
+                return None
+        raise _in_progress(idempotency.key, 1)
 
-def _record_id(idempotency: Idempotency) -> str:
-    return json.dumps([idempotency.user_id, idempotency.key])
+    def _write_claimed(self, record: str, plan: ImportPlan, outcome: list[dict],
+                       idempotency: Idempotency | None) -> list[dict]:
+        with _Heartbeat(self, record, plan.import_id) as heartbeat:
+            written = self._entities.insert_pending(
+                plan.documents, plan.import_id, after_batch=lambda name: self._pause("batch-written"))
+            if self.before_commit is not None:
+                self.before_commit(plan)
+            self._pause("entities-written")
+            if heartbeat.lost:
+                raise _Lost()
+            with self._gate.hold():
+                committed = self._journal.update_one(commit_filter(record, plan.import_id),
+                                                     commit_update(outcome, [], now_ms())).matched_count
+        if not committed:
+            raise _Lost()
+        self._entities.visibility.remember_committed(plan.import_id)
+        self._pause("committed")
+        try:
+            self._entities.clear_pending([plan.import_id], written)
+        except PyMongoError as error:  # committed already: the sweeper clears the markers later
+            log.warning("could not clear the pending markers of committed import %s: %r",
+                        plan.import_id, error)
+        return outcome
+
+    def _after_losing(self, record: str, plan: ImportPlan, idempotency: Idempotency | None) -> list[dict]:
+        """The record was taken over by a retry or removed by a sweeper (this process looked dead): what
+        this attempt wrote goes, and a retry that committed meanwhile gives its outcome."""
+        try:
+            self._entities.delete_pending([plan.import_id])
+            recorded = self._journal.find_one({"_id": record}) if idempotency is not None else None
+        except PyMongoError as error:
+            raise _store_down(error) from error
+        if recorded is not None and recorded[STATE] == COMMITTED:
+            return _outcome_of(recorded, idempotency)
+        raise service_unavailable("The import was interrupted (its record was taken over or swept as "
+                                  "dead); nothing of it is visible. Try again.")
+
+    def _abandon(self, record: str, import_id: str) -> None:
+        """After a failure: the record first (so nothing takes the attempt for alive), then the entities.
+        Best effort: what a store failure leaves here, the sweeper removes."""
+        try:
+            with self._gate.hold():
+                self._journal.delete_one(commit_filter(record, import_id))
+            self._entities.delete_pending([import_id])
+        except PyMongoError as error:
+            log.warning("could not remove what failed import %s wrote; the sweeper will: %r",
+                        import_id, error)
+
+    def renew(self, record: str, import_id: str) -> bool:
+        """Extends this attempt's lease; False when it no longer owns the record."""
+        with self._gate.hold():
+            renewed = self._journal.update_one(commit_filter(record, import_id),
+                                               {"$set": {LEASE_UNTIL_MS: now_ms() + self.lease_ms}})
+        return renewed.matched_count == 1
+
+    def _retry_after_s(self, record: dict) -> int:
+        return max(1, min(60, (record.get(LEASE_UNTIL_MS, 0) - now_ms()) // 1000 + 1))
+
+    # --- the sweeper ---------------------------------------------------------------------------
+
+    def sweep(self) -> SweepResult:
+        """Removes what dead attempts left and clears the markers of committed imports. Idempotent, and
+        safe while imports run and while other processes sweep: every removal is conditional on the
+        record being as read (dead owner, same lease), and a marked entity is only deleted when no
+        record names its import."""
+        result = SweepResult()
+        dead: list[str] = []
+        for record in self._journal.find({STATE: PENDING}):
+            if owner_is_dead(record, now_ms(), HOST, process_alive):
+                gone = {"_id": record["_id"], IMPORT_ID: record[IMPORT_ID], STATE: PENDING,
+                        LEASE_UNTIL_MS: record[LEASE_UNTIL_MS]}
+                with self._gate.hold():
+                    if self._journal.delete_one(gone).deleted_count:
+                        dead.append(record[IMPORT_ID])
+                        result.removed_records.append(record["_id"])
+        # Read after the removals: a record is always inserted before its entities, so a marker that
+        # no record names belongs to an attempt that was removed or taken over.
+        marked = self._entities.pending_import_ids()
+        states = {record[IMPORT_ID]: record[STATE] for record in self._journal.find(
+            {IMPORT_ID: {"$in": list(marked)}}, {IMPORT_ID: True, STATE: True})} if marked else {}
+        dead += [import_id for import_id in marked if import_id not in states]
+        result.cleared_imports = [import_id for import_id in marked if states.get(import_id) == COMMITTED]
+        if dead:
+            result.deleted_entities = self._entities.delete_pending(dead)
+        if result.cleared_imports:
+            self._entities.clear_pending(result.cleared_imports)
+        if dead or result.cleared_imports:
+            log.info("swept imports: removed %d dead (%d entities), cleared %d committed",
+                     len(set(dead)), result.deleted_entities, len(result.cleared_imports))
+        return result
 
 
-def _outcome_of(record: dict, idempotency: Idempotency) -> list[dict]:
-    if record["digest"] != idempotency.digest:
+class _Heartbeat:
+    """Renews the lease while an import writes, from a thread: a long write must not look dead."""
+
+    def __init__(self, journal: ImportJournal, record: str, import_id: str) -> None:
+        self._journal, self._record, self._import_id = journal, record, import_id
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"lease-{import_id}", daemon=True)
+        self.lost = False
+
+    def __enter__(self) -> "_Heartbeat":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        interval_s = self._journal.lease_ms / 3000
+        while not self._stop.wait(interval_s):
+            try:
+                if not self._journal.renew(self._record, self._import_id):
+                    self.lost = True
+                    return
+            except PyMongoError as error:
+                log.warning("could not renew the lease of import %s: %r", self._import_id, error)
+
+
+class Sweeper:
+    """Runs the journal's sweep now and then every `interval_s`, in a daemon thread of this process."""
+
+    def __init__(self, journal: ImportJournal, interval_s: float) -> None:
+        self._journal = journal
+        self._interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="import-sweeper", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval_s):
+            try:
+                self._journal.sweep()
+            except PyMongoError as error:
+                log.warning("the import sweep failed; it runs again in %.0f s: %r", self._interval_s, error)
+            except Exception:  # noqa: BLE001 - e.g. the client was closed: this process is ending
+                log.debug("the import sweeper stops", exc_info=True)
+                return
+
+
+def _key_record_id(idempotency: Idempotency) -> str:
+    return record_id(idempotency.user_id, idempotency.key, "")
+
+
+def _check_same_request(record: dict, idempotency: Idempotency | None) -> None:
+    if idempotency is not None and record.get("digest") != idempotency.digest:
         raise ServiceError(
             ErrorCode.CONFLICT,
             f"The Idempotency-Key '{idempotency.key}' was already used for another import",
             "Send a new Idempotency-Key for a different file or collection",
-            importId=record["importId"])
+            importId=record[IMPORT_ID])
+
+
+def _outcome_of(record: dict, idempotency: Idempotency) -> list[dict]:
+    _check_same_request(record, idempotency)
     return record["outcome"]

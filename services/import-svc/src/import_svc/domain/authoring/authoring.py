@@ -32,7 +32,8 @@ ENTITY_NAMES = {"report": "Report", "dashboard": "Dashboard"}
 class EntityDocuments(Protocol):
     """The part of the entity store authoring uses."""
 
-    def insert_all(self, documents: Iterable[dict]) -> None: ...
+    def insert(self, document: dict) -> None:
+        """One entity, visible at once (a single-document write: whole or absent)."""
     def update(self, entity_type: str, entity_id: str, fields: dict) -> dict | None: ...
     def delete(self, entity_type: str, entity_id: str) -> bool: ...
     def get(self, entity_id: str, entity_type: str | None = None) -> dict | None: ...
@@ -85,7 +86,7 @@ class Authoring:
 
         document = stored_entity_from_export(entity, entity_id=entity_id, owner=user.user_id,
                                              collection_id=collection_id, now=self.clock())
-        self.store.insert_all([document])
+        self.store.insert(document)
         self.publish(new_event(ENTITY_CREATED, user.user_id, [entity_id], collection_id=collection_id,
                                request_id=request_id, details=_event_details(document)))
         return entity_id

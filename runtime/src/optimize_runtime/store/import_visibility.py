@@ -1,0 +1,90 @@
+"""What every reader of the entity store may show: an imported entity only once its import is committed.
+
+The rule (see `contracts.import_journal`): a document with an `importId` is visible when the journal holds
+a committed record with that `importId`; a document without one (authored) is always visible. Committed
+is final, so committed import ids are remembered per process and asked once.
+
+A read that spans several documents must not show part of an import that committed while the read was
+running (its cursor may have passed documents that were inserted after it went by). So an import
+learned to be committed after such a read started makes the read run once more; an import that turns
+out to be committed only during that second run is left out of it, whole. The second run and the
+journal question happen once per import per process: later reads find it remembered."""
+
+import threading
+from collections.abc import Callable
+
+from pymongo.database import Database
+
+from contracts.import_journal import COMMITTED, IMPORT_ID, JOURNAL_COLLECTION, STATE
+
+_REMEMBERED_MAX = 200_000
+
+
+class ImportVisibility:
+    def __init__(self, db: Database) -> None:
+        self._journal = db[JOURNAL_COLLECTION]
+        self._lock = threading.Lock()
+        self._generation = 0
+        # import id -> generation at which it was learned to be committed
+        self._committed: dict[str, int] = {}
+
+    def remember_committed(self, import_id: str) -> None:
+        """Told by the process that committed the import itself."""
+        with self._lock:
+            self._remember([import_id])
+
+    def one(self, read: Callable[[], dict | None]) -> dict | None:
+        """A single document, or None when there is none or it is not visible."""
+        document = read()
+        if document is None:
+            return None
+        self._learn(_import_ids([document]))
+        return document if self._visible(document) else None
+
+    def many(self, read: Callable[[], list[dict]]) -> list[dict]:
+        """The visible documents of a read over several documents, never part of one import."""
+        started = self._generation
+        documents = read()
+        import_ids = _import_ids(documents)
+        self._learn(import_ids)
+        if not self._learned_since(import_ids, started):
+            return [document for document in documents if self._visible(document)]
+        started = self._generation
+        documents = read()
+        import_ids = _import_ids(documents)
+        self._learn(import_ids)
+        late = self._learned_since(import_ids, started)
+        return [document for document in documents
+                if self._visible(document) and document.get(IMPORT_ID) not in late]
+
+    def _visible(self, document: dict) -> bool:
+        import_id = document.get(IMPORT_ID)
+        return import_id is None or import_id in self._committed
+
+    def _learned_since(self, import_ids: set[str], generation: int) -> set[str]:
+        committed = self._committed
+        return {import_id for import_id in import_ids if committed.get(import_id, -1) > generation}
+
+    def _learn(self, import_ids: set[str]) -> None:
+        unknown = [import_id for import_id in import_ids if import_id not in self._committed]
+        if not unknown:
+            return
+        found = [record[IMPORT_ID] for record in self._journal.find(
+            {IMPORT_ID: {"$in": unknown}, STATE: COMMITTED}, {IMPORT_ID: True, "_id": False})]
+        if found:
+            with self._lock:
+                self._remember(found)
+
+    def _remember(self, import_ids: list[str]) -> None:
+        self._generation += 1
+        if len(self._committed) + len(import_ids) > _REMEMBERED_MAX:
+            # Forgetting is safe: a forgotten import is asked again (and its next multi-document read
+            # runs twice).
+            for old in list(self._committed)[:_REMEMBERED_MAX // 2]:
+                del self._committed[old]
+        for import_id in import_ids:
+            self._committed.setdefault(import_id, self._generation)
+
+
+def _import_ids(documents: list[dict]) -> set[str]:
+    return {import_id for document in documents if (import_id := document.get(IMPORT_ID)) is not None}
