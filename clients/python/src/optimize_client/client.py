@@ -121,13 +121,8 @@ class OptimizeClient:
     def export_entities(self, *, reports: list[str] = (), dashboards: list[str] = ()) -> list[dict]:
         """Several reports and dashboards as one file: each entity once, what is shown before what shows
         it (reports first, in the order asked, then dashboards)."""
-        files = [self.export_report(r) for r in reports] + [self.export_dashboard(d) for d in dashboards]
-        by_id: dict[str, dict] = {}
-        for entity in (entity for file in files for entity in file):
-            by_id.setdefault(entity["id"], entity)
-        entities = list(by_id.values())
-        return ([e for e in entities if e.get("exportEntityType") != "dashboard"]
-                + [e for e in entities if e.get("exportEntityType") == "dashboard"])
+        return merged_export([self.export_report(r) for r in reports]
+                             + [self.export_dashboard(d) for d in dashboards])
 
     # --- import -------------------------------------------------------------------------------------
 
@@ -257,6 +252,16 @@ class OptimizeClient:
         if retry_after is not None and retry_after.strip().isdigit():
             backoff = max(backoff, float(retry_after))
         return min(backoff, self.max_backoff_s)
+
+
+def merged_export(files: list[list[dict]]) -> list[dict]:
+    """Several export files as one: each entity once, reports (in the order met) before dashboards."""
+    by_id: dict[str, dict] = {}
+    for entity in (entity for file in files for entity in file):
+        by_id.setdefault(entity["id"], entity)
+    entities = list(by_id.values())
+    return ([e for e in entities if e.get("exportEntityType") != "dashboard"]
+            + [e for e in entities if e.get("exportEntityType") == "dashboard"])
 
 
 def _segment(value: str) -> str:
