@@ -47,7 +47,8 @@ def a_with_the_dashboard(served_pair):
     return a, b, dashboard_id, target, nasa_collection(target, "Mars")
 
 
-def test_copy_moves_the_dashboard_with_progress_then_exits_2_naming_a_missing_definition(a_with_the_dashboard):
+def test_copy_moves_the_dashboard_with_progress_then_exits_2_naming_a_missing_definition(
+        a_with_the_dashboard):
     a, b, dashboard_id, target, collection_id = a_with_the_dashboard
     env = {"OPTIMIZE_FROM_URL": a.url, "OPTIMIZE_FROM_TOKEN": a.token(),
            "OPTIMIZE_TO_URL": b.url, "OPTIMIZE_TO_TOKEN": b.token()}
@@ -93,7 +94,8 @@ def test_export_then_dry_run_then_import_a_file(a_with_the_dashboard, tmp_path):
 
     exported = transfer("export", "--dashboard", dashboard_id, "-o", str(file), env=env_a)
     assert exported.returncode == 0, exported.stderr
-    assert json.loads(file.read_text()) == OptimizeClient(a.url, token=a.token()).export_dashboard(dashboard_id)
+    source = OptimizeClient(a.url, token=a.token())
+    assert json.loads(file.read_text()) == source.export_dashboard(dashboard_id)
 
     preview = transfer("--json", "import", str(file), "--collection", collection_id, "--dry-run", env=env_b)
     assert preview.returncode == 0, preview.stderr
@@ -115,7 +117,8 @@ def test_check_tells_offline_what_an_import_would_upgrade_and_every_problem(tmp_
     assert checked.returncode == 0, checked.stderr
     answer = json.loads(checked.stdout)
     dashboard = answer["entities"][-1]
-    assert (dashboard["sourceIndexVersion"], dashboard["currentVersion"], dashboard["upgraded"]) == (6, 8, True)
+    versions = dashboard["sourceIndexVersion"], dashboard["currentVersion"], dashboard["upgraded"]
+    assert versions == (6, 8, True)
     assert dashboard["dropped"] == ["reports"], "the dashboard's reports become tiles"
     assert [definition["key"] for definition in answer["definitions"]] == [NASA]
 
