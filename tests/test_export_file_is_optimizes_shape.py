@@ -112,8 +112,9 @@ def test_authored_entities_of_every_kind_are_exported_in_optimizes_shape_with_th
     for file in files.values():
         for entity in file:
             assert_optimize_shape(entity)
+    # DashboardExportService's order: the combined report the tile shows, then its child, then the dashboard
     assert [entity["exportEntityType"] for entity in files["dashboard"]] == [
-        "single_process_report", "combined_report", "dashboard"]
+        "combined_report", "single_process_report", "dashboard"]
     assert files["process"][0]["data"] == process_data
     assert files["dashboard"][-1]["tiles"] == tiles
     assert files["empty"][0]["instantPreviewDashboard"] is False

@@ -214,7 +214,8 @@ def test_each_prerequisite_failing_alone_is_named_and_writes_nothing(b_with_prer
         assert [definition["key"] for definition in response.json["definitions"]] == [named]
     else:
         assert response.json["mismatchingIndices"] == [
-            {"indexName": "single-process-report", "sourceIndexVersion": 12, "targetIndexVersion": 11}]
+            {"indexName": "optimize-single-process-report_v11", "sourceIndexVersion": 12,
+             "targetIndexVersion": 11}]
     if code.startswith("non"):
         assert response.json["conflictedItems"] == [
             {"id": collection_id, "type": "collection", "name": "Finance"}]

@@ -48,7 +48,8 @@ REPORT_TYPE_OF = {
 DASHBOARD_CONTENT_DEFAULTS: dict[str, Any] = {
     "tiles": [], "availableFilters": [], "instantPreviewDashboard": False,
 }
-# ... these when the entity has them (Optimize stores them but never exports them; its import ignores them).
+# ... these stored when the entity has them, never exported: Optimize stores them, but its current
+# DashboardDefinitionExportDto has neither (a dashboard upgraded from version 4 or 5 loses them on export).
 DASHBOARD_OPTIONAL_FIELDS = ("refreshRateSeconds", "managementDashboard")
 
 # The fields of the entity list; everything else in a document is content.
@@ -64,13 +65,13 @@ def content_fields(export_entity_type: str) -> tuple[str, ...]:
     return ("data",)
 
 
-def _copy_content(source: dict, target: dict) -> None:
+def _copy_content(source: dict, target: dict, *, stored: bool = True) -> None:
     if source["exportEntityType"] != "dashboard":
         target["data"] = json_copy(source["data"])
         return
     for field, default in DASHBOARD_CONTENT_DEFAULTS.items():
         target[field] = json_copy(source.get(field, default))
-    for field in DASHBOARD_OPTIONAL_FIELDS:
+    for field in DASHBOARD_OPTIONAL_FIELDS if stored else ():
         if field in source:
             target[field] = json_copy(source[field])
 
@@ -134,7 +135,7 @@ def export_entity_from_stored(document: dict) -> dict:
         "sourceIndexVersion": CURRENT_VERSIONS[export_type],
         "collectionId": document.get("collectionId"),
     }
-    _copy_content(document, entity)
+    _copy_content(document, entity, stored=False)
     return entity
 
 

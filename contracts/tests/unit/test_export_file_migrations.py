@@ -238,7 +238,7 @@ def test_process_7_to_8_adds_visualization_defaults_renames_date_filters_and_mak
     assert configuration["stackedBar"] is False
     assert configuration["logScale"] is False
     assert report["data"]["filter"][0]["type"] == "instanceStartDate"
-    assert configuration["aggregationTypes"] == [{"type": "percentile", "value": "50.0"}]
+    assert configuration["aggregationTypes"] == [{"type": "percentile", "value": 50.0}]
 
 
 def test_process_7_to_8_keeps_a_log_scale_that_was_set():
@@ -253,7 +253,7 @@ def test_process_7_to_8_keeps_a_log_scale_that_was_set():
     ("aggregations", "expected"),
     [
         (["avg", "max"], [{"type": "avg", "value": None}, {"type": "max", "value": None}]),
-        (["median", "min"], [{"type": "percentile", "value": "50.0"}, {"type": "min", "value": None}]),
+        (["median", "min"], [{"type": "percentile", "value": 50.0}, {"type": "min", "value": None}]),
         (
             [{"type": "avg", "value": None}, {"type": "percentile", "value": 95.0}],
             [{"type": "avg", "value": None}, {"type": "percentile", "value": 95.0}],
@@ -332,7 +332,7 @@ def test_process_report_upgrades_from_5_to_11_and_is_valid():
     assert report["sourceIndexVersion"] == CURRENT_VERSIONS["single_process_report"] == 11
     assert validate_current_entity(report) == []
     assert report["data"]["definitions"][0]["key"] == "invoice"
-    assert report["data"]["configuration"]["aggregationTypes"] == [{"type": "percentile", "value": "50.0"}]
+    assert report["data"]["configuration"]["aggregationTypes"] == [{"type": "percentile", "value": 50.0}]
     assert report["data"]["managementReport"] is False and report["data"]["instantPreviewReport"] is False
     assert original == process_report_v5()
     assert upgrade_entity(report) == (report, None)

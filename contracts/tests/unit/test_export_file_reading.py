@@ -18,11 +18,15 @@ from contracts.export_file import (
 from optimize_testing.pytest_plugin import REAL_OPTIMIZE_EXPORT
 
 CARBON_REDUCTOR_EXPORT = REAL_OPTIMIZE_EXPORT
+# Report ids in Optimize's form: a dashboard tile points at a report only by such an id.
+REPORT_1 = "00000000-0000-4000-8000-000000000001"
+REPORT_2 = "00000000-0000-4000-8000-000000000002"
+INNER = "00000000-0000-4000-8000-0000000000aa"
 
 
 def process_report(**overrides):
     report = {
-        "id": "report-1",
+        "id": REPORT_1,
         "exportEntityType": "single_process_report",
         "name": "Invoice duration",
         "description": None,
@@ -75,7 +79,7 @@ def combined_report(**overrides):
         "description": None,
         "sourceIndexVersion": 5,
         "collectionId": None,
-        "data": {"reports": [{"id": "report-1", "color": "#1991c8"}], "configuration": {}},
+        "data": {"reports": [{"id": REPORT_1, "color": "#1991c8"}], "configuration": {}},
     }
     report.update(overrides)
     return report
@@ -83,7 +87,7 @@ def combined_report(**overrides):
 
 def tile(**overrides):
     return {
-        "id": "report-1",
+        "id": REPORT_1,
         "type": "optimize_report",
         "position": {"x": 0, "y": 0},
         "dimensions": {"width": 4, "height": 2},
@@ -208,8 +212,9 @@ def test_a_version_older_than_the_oldest_upgrade_is_a_mismatch_naming_both_versi
     )
 
     assert reading.mismatching_indices == [
-        {"indexName": "single-process-report", "sourceIndexVersion": 4, "targetIndexVersion": 11},
-        {"indexName": "dashboard", "sourceIndexVersion": 3, "targetIndexVersion": 8},
+        {"indexName": "optimize-single-process-report_v11", "sourceIndexVersion": 4,
+         "targetIndexVersion": 11},
+        {"indexName": "optimize-dashboard_v8", "sourceIndexVersion": 3, "targetIndexVersion": 8},
     ]
     assert reading.validation_errors == []
 
@@ -223,11 +228,12 @@ def test_the_same_mismatch_is_named_once():
 
 
 def test_index_names_and_oldest_versions_are_optimizes():
+    """Index names as ReportImportService.getFullyQualifiedIndexName and DashboardImportService name them."""
     assert INDEX_NAMES == {
-        "single_process_report": "single-process-report",
-        "single_decision_report": "single-decision-report",
-        "combined_report": "combined-report",
-        "dashboard": "dashboard",
+        "single_process_report": "optimize-single-process-report_v11",
+        "single_decision_report": "optimize-single-decision-report_v10",
+        "combined_report": "optimize-combined-report_v5",
+        "dashboard": "optimize-dashboard_v8",
     }
     assert OLDEST_VERSIONS == {
         "single_process_report": 5,
@@ -247,7 +253,7 @@ def test_upgrade_entity_refuses_a_version_it_cannot_upgrade():
 
 @pytest.mark.parametrize(
     ("body", "message"),
-    [({"id": "x"}, "JSON array"), ("[]", "JSON array"), (None, "JSON array"), ([], "no entities")],
+    [(7, "JSON array"), ("[]", "JSON array"), (None, "JSON array"), ([], "no entities")],
 )
 def test_a_body_that_is_no_list_of_entities_is_invalid(body, message):
     reading = read_export_file(body)
@@ -261,7 +267,7 @@ def test_items_that_are_not_objects_are_named_by_position():
     reading = read_export_file([process_report(), "report", 3])
 
     assert errors_at(reading) == {(None, "[1]"), (None, "[2]")}
-    assert [e["id"] for e in reading.entities] == ["report-1"]
+    assert [e["id"] for e in reading.entities] == [REPORT_1]
 
 
 # ---------- fields ----------
@@ -292,7 +298,7 @@ def test_a_missing_required_field_is_named(field):
 def test_a_field_of_the_wrong_type_is_named(field, value):
     reading = read_export_file([process_report(**{field: value})])
 
-    entity_id = "report-1" if field != "id" else None
+    entity_id = REPORT_1 if field != "id" else None
     assert errors_at(reading) == {(entity_id, f"[0].{field}")}
 
 
@@ -303,12 +309,12 @@ def test_description_and_collection_may_be_null():
 def test_description_may_be_missing_before_the_current_version_only():
     older = process_report(sourceIndexVersion=10)
     del older["description"]
-    current = process_report(id="report-2")
+    current = process_report(id=REPORT_2)
     del current["description"]
 
     reading = read_export_file([older, current])
 
-    assert errors_at(reading) == {("report-2", "[1].description")}
+    assert errors_at(reading) == {(REPORT_2, "[1].description")}
     assert reading.entities[0]["description"] is None
 
 
@@ -316,15 +322,15 @@ def test_an_unknown_entity_type_is_named():
     reading = read_export_file([process_report(exportEntityType="process_report")])
 
     [error] = reading.validation_errors
-    assert (error["entityId"], error["path"]) == ("report-1", "[0].exportEntityType")
+    assert (error["entityId"], error["path"]) == (REPORT_1, "[0].exportEntityType")
     assert "single_process_report" in error["message"]
 
 
 def test_duplicate_ids_are_named_at_the_second_entity():
-    reading = read_export_file([process_report(), decision_report(id="report-1")])
+    reading = read_export_file([process_report(), decision_report(id=REPORT_1)])
 
     [error] = reading.validation_errors
-    assert (error["entityId"], error["path"]) == ("report-1", "[1].id")
+    assert (error["entityId"], error["path"]) == (REPORT_1, "[1].id")
     assert "[0]" in error["message"]
 
 
@@ -343,21 +349,21 @@ def test_a_malformed_definition_is_named_with_its_path(definition_change, path):
     report = process_report()
     report["data"]["definitions"][0].update(definition_change)
 
-    assert errors_at(read_export_file([report])) == {("report-1", path)}
+    assert errors_at(read_export_file([report])) == {(REPORT_1, path)}
 
 
 def test_a_definition_without_key_is_named():
     report = process_report()
     del report["data"]["definitions"][0]["key"]
 
-    assert errors_at(read_export_file([report])) == {("report-1", "[0].data.definitions[0].key")}
+    assert errors_at(read_export_file([report])) == {(REPORT_1, "[0].data.definitions[0].key")}
 
 
 def test_a_report_without_data_is_named():
     report = process_report()
     del report["data"]
 
-    assert errors_at(read_export_file([report])) == {("report-1", "[0].data")}
+    assert errors_at(read_export_file([report])) == {(REPORT_1, "[0].data")}
 
 
 def test_a_tile_of_an_unknown_type_is_named():
@@ -423,7 +429,7 @@ def test_a_combined_report_child_missing_from_the_file_is_named():
 
     [error] = reading.validation_errors
     assert (error["entityId"], error["path"]) == ("combined-1", "[0].data.reports[0].id")
-    assert "report-1" in error["message"]
+    assert REPORT_1 in error["message"]
 
 
 def test_a_dashboard_report_missing_from_the_file_is_named_and_other_tiles_need_nothing():
@@ -441,16 +447,16 @@ def test_a_dashboard_from_version_6_names_the_missing_report_in_its_reports_fiel
 
 
 def test_a_tile_may_not_point_at_a_dashboard():
-    reading = read_export_file([dashboard(id="inner", tiles=[]), dashboard(tiles=[tile(id="inner")])])
+    reading = read_export_file([dashboard(id=INNER, tiles=[]), dashboard(tiles=[tile(id=INNER)])])
 
     assert errors_at(reading) == {("dashboard-1", "[1].tiles[0].id")}
 
 
 def test_referenced_report_ids_of_combined_reports_and_dashboards():
-    board = dashboard(tiles=[*dashboard()["tiles"], tile(id="report-2"), tile(id="report-1")])
+    board = dashboard(tiles=[*dashboard()["tiles"], tile(id=REPORT_2), tile(id=REPORT_1)])
 
-    assert referenced_report_ids(combined_report()) == ["report-1"]
-    assert referenced_report_ids(board) == ["report-1", "report-2"]
+    assert referenced_report_ids(combined_report()) == [REPORT_1]
+    assert referenced_report_ids(board) == [REPORT_1, REPORT_2]
     assert referenced_report_ids(process_report()) == []
 
 
@@ -467,14 +473,14 @@ def test_keys_mongodb_would_misread_are_named(key, path):
 
     reading = read_export_file([report])
 
-    assert errors_at(reading) == {("report-1", path)}
+    assert errors_at(reading) == {(REPORT_1, path)}
 
 
 def test_unsafe_keys_inside_lists_are_named():
     report = process_report()
     report["data"]["filter"] = [{"type": "variable", "data": {"$gt": 1}}]
 
-    assert errors_at(read_export_file([report])) == {("report-1", "[0].data.filter[0].data.$gt")}
+    assert errors_at(read_export_file([report])) == {(REPORT_1, "[0].data.filter[0].data.$gt")}
 
 
 @pytest.mark.parametrize(
@@ -492,7 +498,7 @@ def test_values_mongodb_cannot_store_or_json_cannot_say_are_named(value, path):
     report = process_report()
     report["data"]["configuration"]["n"] = value
 
-    assert errors_at(read_export_file([report])) == {("report-1", path)}
+    assert errors_at(read_export_file([report])) == {(REPORT_1, path)}
 
 
 def test_64_bit_numbers_and_astral_characters_are_accepted():
@@ -516,7 +522,7 @@ def test_a_file_nested_100000_levels_deep_is_an_error_not_a_crash():
     reading = read_export_file([report, decision_report()])
 
     [error] = reading.validation_errors
-    assert error["entityId"] == "report-1"
+    assert error["entityId"] == REPORT_1
     assert error["path"].startswith("[0].data.configuration.deep.deeper")
     assert "64" in error["message"]
     assert [e["id"] for e in reading.entities] == ["decision-1"]
@@ -530,9 +536,9 @@ def test_every_problem_of_a_file_is_collected():
     reading = read_export_file(export)
 
     assert errors_at(reading) == {
-        ("report-1", "[0].name"),
-        ("report-1", "[0].data.definitions[0].versions"),
-        ("report-1", "[1].id"),
+        (REPORT_1, "[0].name"),
+        (REPORT_1, "[0].data.definitions[0].versions"),
+        (REPORT_1, "[1].id"),
         ("combined-1", "[2].data.reports[0].id"),
         (None, "[3]"),
     }
@@ -546,7 +552,7 @@ def test_validate_current_entity_names_paths_from_the_entity():
     report["data"]["definitions"][0]["key"] = None
 
     assert validate_current_entity(report) == [
-        {"entityId": "report-1", "path": "data.definitions[0].key", "message": "Field may not be null."}
+        {"entityId": REPORT_1, "path": "data.definitions[0].key", "message": "Field may not be null."}
     ]
 
 
@@ -562,7 +568,7 @@ def test_validate_current_entity_refuses_an_older_version():
 
 def test_definitions_of_merges_versions_and_tenants_per_key_in_first_seen_order():
     first = process_report()
-    second = process_report(id="report-2")
+    second = process_report(id=REPORT_2)
     second["data"]["definitions"] = [
         {"key": "invoice", "versions": ["2", "1"], "tenantIds": ["acme"]},
         {"key": "order", "versions": ["all"], "tenantIds": [None]},

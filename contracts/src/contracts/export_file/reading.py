@@ -47,10 +47,14 @@ class _ReadEntity:
 
 
 def read_export_file(data: Any) -> ExportFileReading:
+    """Reads a file as Optimize's EntityImportService does: one object is a file of one entity, and an
+    entity repeated identically counts once (Optimize reads the file into a set)."""
     reading = ExportFileReading()
+    if isinstance(data, dict):
+        data = [data]
     if not isinstance(data, list):
         reading.validation_errors.append(
-            as_validation_error(None, (), "An export file is a JSON array of entities.")
+            as_validation_error(None, (), "An export file is a JSON array of entities (or one entity).")
         )
         return reading
     if not data:
@@ -59,7 +63,7 @@ def read_export_file(data: Any) -> ExportFileReading:
         )
         return reading
 
-    read = [_read_entity(position, entity) for position, entity in enumerate(data)]
+    read = [_read_entity(position, entity) for position, entity in _without_repetitions(data)]
     _check_ids_are_unique(read)
     _check_referenced_reports_are_in_file(read)
 
@@ -75,6 +79,35 @@ def read_export_file(data: Any) -> ExportFileReading:
             if entity.original_version is not None:
                 reading.upgraded_from[entity.entity_id] = entity.original_version
     return reading
+
+
+def _without_repetitions(data: list) -> list[tuple[int, Any]]:
+    """(position, entity) in file order, leaving out an entity equal to one before it with the same id
+    (two different entities with one id stay, and are refused)."""
+    seen: dict[str, list[dict]] = {}
+    kept = []
+    for position, entity in enumerate(data):
+        entity_id = entity_id_of(entity)
+        if entity_id is not None:
+            try:
+                if any(_identical(entity, earlier) for earlier in seen.get(entity_id, ())):
+                    continue
+            except RecursionError:  # too deep to compare: read both, the depth check refuses them
+                pass
+            seen.setdefault(entity_id, []).append(entity)
+        kept.append((position, entity))
+    return kept
+
+
+def _identical(one: Any, other: Any) -> bool:
+    # Python's == takes 1 for 1.0 and True; JSON types must match too.
+    if type(one) is not type(other):
+        return False
+    if isinstance(one, dict):
+        return one.keys() == other.keys() and all(_identical(one[key], other[key]) for key in one)
+    if isinstance(one, list):
+        return len(one) == len(other) and all(map(_identical, one, other))
+    return one == other
 
 
 def _read_entity(position: int, entity: Any) -> _ReadEntity:

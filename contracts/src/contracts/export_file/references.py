@@ -1,16 +1,29 @@
 """What an entity points at: the reports it shows and the definitions it reads."""
 
+import re
 from collections.abc import Iterable
 
 from contracts.export_file.migrations.changes import list_at, object_at
 from contracts.export_file.structure import Location
 from contracts.export_file.versions import entity_type_of
 
+# Optimize's `IdGenerator.isValidId`: the lower-case UUID form of the ids it gives entities.
+_OPTIMIZE_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def is_optimize_id(value: object) -> bool:
+    """Whether a dashboard tile's id names an Optimize entity (else it is a URL, text, or a foreign id)."""
+    return isinstance(value, str) and _OPTIMIZE_ID.fullmatch(value) is not None
+
+
 _DEFINITION_TYPES = {"single_process_report": "process", "single_decision_report": "decision"}
 
 
 def report_references(entity: dict) -> list[tuple[Location, str]]:
-    """Where a combined report or a dashboard (at the current version) names a report, and which one."""
+    """Where a combined report or a dashboard (at the current version) names a report, and which one.
+
+    A combined report names every report it lists; a dashboard only those tiles whose id is an Optimize
+    id (as Optimize's DashboardDefinitionExportDto.getTileIds): other tile ids are kept as they are."""
     if entity.get("exportEntityType") == "combined_report":
         items, location = list_at(object_at(entity, "data"), "reports"), ("data", "reports")
     elif entity.get("exportEntityType") == "dashboard":
@@ -21,8 +34,7 @@ def report_references(entity: dict) -> list[tuple[Location, str]]:
     for position, item in enumerate(items or []):
         if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
             continue
-        # Text and external-URL tiles carry no report; only dashboards have typed tiles.
-        if location == ("tiles",) and item.get("type") != "optimize_report":
+        if location == ("tiles",) and not is_optimize_id(item["id"]):
             continue
         references.append(((*location, position, "id"), item["id"]))
     return references

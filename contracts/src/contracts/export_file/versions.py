@@ -18,12 +18,16 @@ OLDEST_VERSIONS = {
     "dashboard": 4,
 }
 
-# Optimize's index names, as they appear in `mismatchingIndices`.
+# Optimize's full index names, as its ReportImportService/DashboardImportService name them in
+# `mismatchingIndices`: prefix, index name and the target's version (`optimize-dashboard_v8`).
 INDEX_NAMES = {
-    "single_process_report": "single-process-report",
-    "single_decision_report": "single-decision-report",
-    "combined_report": "combined-report",
-    "dashboard": "dashboard",
+    entity_type: f"optimize-{name}_v{CURRENT_VERSIONS[entity_type]}"
+    for entity_type, name in (
+        ("single_process_report", "single-process-report"),
+        ("single_decision_report", "single-decision-report"),
+        ("combined_report", "combined-report"),
+        ("dashboard", "dashboard"),
+    )
 }
 
 REPORT_TYPES = ("single_process_report", "single_decision_report", "combined_report")

@@ -40,9 +40,10 @@ def test_entities_made_through_the_api_are_listed_and_exported_as_valid_current_
     assert response.status_code == 200
     assert response.headers["Content-Disposition"] == (
         "attachment; filename=\"both.json\"; filename*=UTF-8''both.json")
-    assert ids(response.json) == [invoices, late, combined]  # the children first, in their order
+    # Optimize's ReportExportService: the combined report, then its children in their order
+    assert ids(response.json) == [combined, invoices, late]
     assert_valid_current_file(response.json)
-    assert exported_events.next_event()["entityIds"] == [invoices, late, combined]
+    assert exported_events.next_event()["entityIds"] == [combined, invoices, late]
 
     response = installation.export.get(f"/api/export/dashboard/json/{dashboard}/overview.json",
                                        headers=headers)
@@ -50,14 +51,15 @@ def test_entities_made_through_the_api_are_listed_and_exported_as_valid_current_
     assert response.headers["Content-Disposition"] == (
         "attachment; filename=\"overview.json\"; filename*=UTF-8''overview.json")
     file = response.json
-    assert ids(file) == [invoices, late, combined, approvals, dashboard]  # each once, what it needs first
+    # DashboardExportService: the reports (a combined report before its children), then the dashboard
+    assert ids(file) == [invoices, combined, late, approvals, dashboard]
     assert_valid_current_file(file)
     assert [tile["type"] for tile in file[-1]["tiles"]] == ["optimize_report"] * 3 + ["external_url", "text"]
     assert file[-1]["tiles"][4]["configuration"] == author.text_tile("Read me")["configuration"]
 
     event = exported_events.next_event()
     assert (event["type"], event["actor"], event["entityIds"]) == (
-        "entity.exported", "demo", [invoices, late, combined, approvals, dashboard])
+        "entity.exported", "demo", [invoices, combined, late, approvals, dashboard])
 
 
 def test_report_data_is_exported_exactly_as_it_was_written(installation, catalog, author):
@@ -125,12 +127,12 @@ def test_the_public_api_exports_each_entity_once(installation, catalog, author, 
     response = installation.export.post("/api/public/export/report/definition/json",
                                         json=[invoices, combined, invoices], headers=public)
     assert response.status_code == 200
-    assert ids(response.json) == [invoices, late, combined]
+    assert ids(response.json) == [invoices, combined, late]
     assert_valid_current_file(response.json)
 
     response = installation.export.post("/api/public/export/dashboard/definition/json",
                                         json=[first, second], headers=public)
-    assert ids(response.json) == [approvals, invoices, late, combined, first, second]
+    assert ids(response.json) == [approvals, combined, invoices, late, first, second]
     assert_valid_current_file(response.json)
 
     response = installation.export.post("/api/public/export/dashboard/definition/json", json=[first, "gone"],

@@ -1,6 +1,7 @@
 """The rules of a collection's export file, with a fake store and catalog: what is shown comes first, each
 entity once, the collections named when missing or without a role, and the questions asked."""
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,23 +14,36 @@ from optimize_runtime.identity import Identity
 DEMO = Identity("demo", superuser=True)
 PUBLIC = Identity("System User", public_api=True)
 START = datetime(2024, 5, 17, tzinfo=UTC)
+_NAMES: dict[str, str] = {}
+
+
+def uid(name: str) -> str:
+    """A report id in Optimize's form (dashboard tiles point at reports only by such ids)."""
+    value = str(uuid.uuid5(uuid.NAMESPACE_URL, name))
+    _NAMES[value] = name
+    return value
+
+
+def named(entities: list[dict]) -> list[str]:
+    return [_NAMES.get(entity["id"], entity["id"]) for entity in entities]
 
 
 def report(report_id: str, export_type: str = "single_process_report") -> dict:
-    return {"id": report_id, "exportEntityType": export_type, "name": report_id, "description": None,
+    return {"id": uid(report_id), "exportEntityType": export_type, "name": report_id, "description": None,
             "sourceIndexVersion": 11 if export_type == "single_process_report" else 10,
             "collectionId": None,
             "data": {"definitions": [{"key": "invoice", "versions": ["1"], "tenantIds": [None]}]}}
 
 
 def combined(report_id: str, children: list[str]) -> dict:
-    return {"id": report_id, "exportEntityType": "combined_report", "name": report_id, "description": None,
+    return {"id": uid(report_id), "exportEntityType": "combined_report", "name": report_id,
+            "description": None,
             "sourceIndexVersion": 5, "collectionId": None,
-            "data": {"reports": [{"id": child, "color": "#000000"} for child in children]}}
+            "data": {"reports": [{"id": uid(child), "color": "#000000"} for child in children]}}
 
 
 def dashboard(dashboard_id: str, report_ids: list[str]) -> dict:
-    tiles = [{"id": rid, "type": "optimize_report", "position": {"x": 0, "y": 0},
+    tiles = [{"id": uid(rid), "type": "optimize_report", "position": {"x": 0, "y": 0},
               "dimensions": {"width": 1, "height": 1}, "configuration": None} for rid in report_ids]
     return {"id": dashboard_id, "exportEntityType": "dashboard", "name": dashboard_id, "description": None,
             "sourceIndexVersion": 8, "collectionId": None, "tiles": tiles, "availableFilters": []}
@@ -83,7 +97,7 @@ def test_single_reports_then_combined_reports_then_dashboards_each_once():
     file = Exporter(store, catalog, events.append).export_collections(DEMO, ["c"])
 
     # oldest first within a kind; a report from outside the collection just before what shows it
-    assert [entity["id"] for entity in file] == ["late", "approvals", "invoices", "both", "outside", "board"]
+    assert named(file) == ["late", "approvals", "invoices", "both", "outside", "board"]
     assert catalog.calls == ["collection_access", "check_export"]
     assert store.queries == 2  # the collection's entities, the report from outside
     assert (events[0]["collectionId"], events[0]["entityIds"]) == ("c", [entity["id"] for entity in file])
@@ -96,7 +110,7 @@ def test_several_collections_in_one_file_kind_by_kind_in_the_order_asked():
 
     file = export.export_collections(PUBLIC, ["c2", "c1", "c2"])
 
-    assert [entity["id"] for entity in file] == ["r2", "r1", "d2", "d1"]
+    assert named(file) == ["r2", "r1", "d2", "d1"]
 
 
 @pytest.mark.parametrize(("roles", "asked", "code", "named"), [

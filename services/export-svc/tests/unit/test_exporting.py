@@ -1,6 +1,7 @@
 """The rules of an export file, with a fake store and catalog: order, each entity once, and the
 number of questions asked."""
 
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -13,22 +14,35 @@ from optimize_runtime.identity import Identity
 DEMO = Identity("demo", superuser=True)
 PUBLIC = Identity("System User", public_api=True)
 NOW = datetime(2024, 5, 17, tzinfo=UTC)
+_NAMES: dict[str, str] = {}
+
+
+def uid(name: str) -> str:
+    """An id in Optimize's form (dashboard tiles point at reports only by such ids), named for the test."""
+    value = str(uuid.uuid5(uuid.NAMESPACE_URL, name))
+    _NAMES[value] = name
+    return value
+
+
+def named(entities: list[dict]) -> list[str]:
+    return [_NAMES.get(entity["id"], entity["id"]) for entity in entities]
 
 
 def report(report_id: str, key: str = "invoice") -> dict:
-    return {"id": report_id, "exportEntityType": "single_process_report", "name": report_id,
+    return {"id": uid(report_id), "exportEntityType": "single_process_report", "name": report_id,
             "description": None, "sourceIndexVersion": 11, "collectionId": None,
             "data": {"definitions": [{"key": key, "versions": ["1"], "tenantIds": [None]}]}}
 
 
 def combined(report_id: str, children: list[str]) -> dict:
-    return {"id": report_id, "exportEntityType": "combined_report", "name": report_id, "description": None,
+    return {"id": uid(report_id), "exportEntityType": "combined_report", "name": report_id,
+            "description": None,
             "sourceIndexVersion": 5, "collectionId": None,
-            "data": {"reports": [{"id": child, "color": "#000000"} for child in children]}}
+            "data": {"reports": [{"id": uid(child), "color": "#000000"} for child in children]}}
 
 
 def dashboard(dashboard_id: str, report_ids: list[str]) -> dict:
-    tiles = [{"id": rid, "type": "optimize_report", "position": {"x": 0, "y": 0},
+    tiles = [{"id": uid(rid), "type": "optimize_report", "position": {"x": 0, "y": 0},
               "dimensions": {"width": 1, "height": 1}, "configuration": None} for rid in report_ids]
     tiles.append({"id": "", "type": "text", "position": {"x": 0, "y": 0},
                   "dimensions": {"width": 1, "height": 1}, "configuration": {"text": None}})
@@ -73,16 +87,26 @@ def exporter(store: FakeStore, catalog: FakeCatalog | None = None) -> tuple[Expo
     return Exporter(store, catalog or FakeCatalog(), events.append), events
 
 
-def test_what_an_entity_needs_comes_first_and_each_entity_once():
+def test_reports_in_optimizes_order_then_the_dashboards_each_entity_once():
+    """DashboardExportService.getCompleteDashboardExport: the dashboards' reports, then the dashboards;
+    ReportExportService: a combined report, then its children."""
     store = FakeStore(report("a"), report("b"), report("c"), combined("ab", ["a", "b"]),
                       dashboard("d1", ["c", "ab", "a", "c"]), dashboard("d2", ["a", "c"]))
     export, events = exporter(store)
 
     file = export.export(DEMO, "dashboard", ["d1", "d2", "d1"])
 
-    assert [e["id"] for e in file] == ["c", "a", "b", "ab", "d1", "d2"]
+    assert named(file) == ["c", "ab", "a", "b", "d1", "d2"]
     assert store.queries == 3  # dashboards, their reports, the combined report's children
-    assert events[0]["entityIds"] == ["c", "a", "b", "ab", "d1", "d2"]
+    assert events[0]["entityIds"] == [entity["id"] for entity in file]
+
+
+def test_a_combined_report_comes_before_its_children():
+    """ReportExportService.retrieveRelevantReportDefinitionsOrFailIfMissing adds the combined report, then
+    its single reports."""
+    export, _ = exporter(FakeStore(report("a"), report("b"), combined("ab", ["a", "b"])))
+
+    assert named(export.export(DEMO, "report", [uid("ab"), uid("b")])) == ["ab", "a", "b"]
 
 
 def test_one_authorization_question_for_every_definition_of_the_file():
@@ -91,7 +115,7 @@ def test_one_authorization_question_for_every_definition_of_the_file():
     export, events = exporter(store, catalog)
 
     with pytest.raises(ServiceError) as refused:
-        export.export(DEMO, "report", ["ab"])
+        export.export(DEMO, "report", [uid("ab")])
 
     assert refused.value.status == 403
     assert refused.value.extra["definitions"] == [{"type": "process", "key": "payroll", "tenantIds": [None]}]
@@ -104,16 +128,17 @@ def test_the_public_api_is_not_asked_about_definitions_but_exports_collection_en
     getReportExportDtos); here it never reaches a private entity, and a deleted collection's are gone."""
     catalog = FakeCatalog(forbidden_keys=("invoice",), roles={"c": None})
     export, _ = exporter(FakeStore(report("a"), collection_id="c"), catalog)
-    assert [e["id"] for e in export.export(PUBLIC, "report", ["a"])] == ["a"]
+    assert named(export.export(PUBLIC, "report", [uid("a")])) == ["a"]
     assert catalog.calls == [] and catalog.access_calls == [["c"]]
 
     with pytest.raises(ServiceError) as private:
-        exporter(FakeStore(report("p")), catalog)[0].export(PUBLIC, "report", ["p"])
-    assert (private.value.status, private.value.extra["ids"]) == (403, ["p"])
+        exporter(FakeStore(report("p")), catalog)[0].export(PUBLIC, "report", [uid("p")])
+    assert (private.value.status, private.value.extra["ids"]) == (403, [uid("p")])
 
     with pytest.raises(ServiceError) as gone:
-        exporter(FakeStore(report("g"), collection_id="deleted"), catalog)[0].export(PUBLIC, "report", ["g"])
-    assert (gone.value.status, gone.value.extra["ids"]) == (404, ["g"])
+        exporter(FakeStore(report("g"), collection_id="deleted"), catalog)[0].export(
+            PUBLIC, "report", [uid("g")])
+    assert (gone.value.status, gone.value.extra["ids"]) == (404, [uid("g")])
 
 
 @pytest.mark.parametrize(("owner_collection", "roles", "user", "status"), [
@@ -129,7 +154,7 @@ def test_exporting_needs_the_entity_and_its_definitions(owner_collection, roles,
     catalog = FakeCatalog(roles=roles)
     export, events = exporter(FakeStore(report("a"), collection_id=owner_collection), catalog)
     try:
-        export.export(Identity(user, superuser=True), "report", ["a"])
+        export.export(Identity(user, superuser=True), "report", [uid("a")])
         answered = 200
     except ServiceError as refusal:
         answered = refusal.status
@@ -142,10 +167,10 @@ def test_missing_and_dangling_ids_are_named():
     export, _ = exporter(FakeStore(report("a"), dashboard("d", ["a", "gone"])))
 
     with pytest.raises(ServiceError) as missing:
-        export.export(DEMO, "report", ["a", "nope"])
+        export.export(DEMO, "report", [uid("a"), "nope"])
     assert (missing.value.status, missing.value.extra["ids"]) == (404, ["nope"])
 
     with pytest.raises(ServiceError) as dangling:
         export.export(DEMO, "dashboard", ["d"])
     assert dangling.value.code == "missingReferencedReports"
-    assert dangling.value.extra["missingReportIds"] == ["gone"]
+    assert dangling.value.extra["missingReportIds"] == [uid("gone")]

@@ -13,6 +13,8 @@ from optimize_testing.pytest_plugin import REAL_OPTIMIZE_EXPORT
 
 FIXTURE = REAL_OPTIMIZE_EXPORT
 DEMO = Identity("demo", superuser=True)
+REPORT_UUID = "2c9f3a52-7e1b-4d0a-9b6e-5f4d3c2b1a00"
+INVOICE_SCOPE = {("process", "invoice"): [None]}
 
 
 class FakeCatalog:
@@ -168,8 +170,17 @@ def test_combined_report_children_are_rewritten_to_the_new_ids():
 def test_dashboard_text_tiles_keep_their_empty_id():
     store = FakeStore()
     outcome = importer(store=store).run(ImportRequest(DEMO),
-                                        body([process_report("a"), dashboard("d", ["a"])]))
+                                        body([process_report(REPORT_UUID), dashboard("d", [REPORT_UUID])]))
     assert [tile["id"] for tile in store.documents[1]["tiles"]] == [outcome[0]["id"], ""]
+
+
+def test_only_tiles_with_an_optimize_id_are_remapped_others_keep_their_id():
+    """DashboardImportService.importDashboardIntoCollection remaps tile ids IdGenerator.isValidId accepts
+    and keeps the others (a template's report names, foreign ids) as they are."""
+    store = FakeStore()
+    outcome = importer(store=store).run(
+        ImportRequest(DEMO), body([process_report(REPORT_UUID), dashboard("d", [REPORT_UUID, "kpi-report"])]))
+    assert [tile["id"] for tile in store.documents[1]["tiles"]] == [outcome[0]["id"], "kpi-report", ""]
 
 
 def test_missing_versions_are_dropped_with_a_warning_when_another_exists():
@@ -218,7 +229,8 @@ def test_every_failing_category_is_listed_led_by_the_highest_priority():
     by_code = {problem["errorCode"]: problem for problem in error.extra["errors"]}
     assert by_code["importFileInvalid"]["validationErrors"][0]["entityId"] == "bad"
     assert by_code["importIndexVersionMismatch"]["mismatchingIndices"] == [
-        {"indexName": "single-process-report", "sourceIndexVersion": 99, "targetIndexVersion": 11}]
+        {"indexName": "optimize-single-process-report_v11", "sourceIndexVersion": 99,
+         "targetIndexVersion": 11}]
     assert [d["key"] for d in by_code["importDefinitionDoesNotExist"]["definitions"]] == ["nowhere"]
     assert [d["key"] for d in by_code["importDefinitionForbidden"]["definitions"]] == ["secret"]
     conflict = by_code["nonDefinitionScopeCompliantConflict"]
@@ -261,16 +273,83 @@ def test_public_api_does_not_check_definition_authorization():
     assert store.documents[0]["owner"] == SYSTEM_USER and store.documents[0]["collectionId"] == "c1"
 
 
-@pytest.mark.parametrize(("flag_at", "path"), [
-    (("data", "managementReport"), "[0].data.managementReport"),
-    (("data", "instantPreviewReport"), "[0].data.instantPreviewReport"),
-])
-def test_generated_reports_are_refused(flag_at, path):
+@pytest.mark.parametrize("identity", [DEMO, Identity(SYSTEM_USER, public_api=True)], ids=["user", "public"])
+def test_a_management_report_is_a_bad_request_on_every_import(identity):
+    """EntityImportService.retrieveAllReportsToImport: 400 badRequestError "Cannot import management
+    reports", for the import of a user and the public import alike."""
+    catalog = FakeCatalog({("process", "invoice"): {"versions": ["1"], "tenants": [None]}},
+                          collections={"c1": {"name": "C", "role": "editor", "scope": INVOICE_SCOPE}})
     report = process_report()
-    report[flag_at[0]][flag_at[1]] = True
-    error = refusal_of(lambda: importer().run(ImportRequest(DEMO), body([report])))
-    assert error.code == "importFileInvalid"
-    assert [e["path"] for e in error.extra["validationErrors"]] == [path]
+    report["data"]["managementReport"] = True
+    store = FakeStore()
+    error = refusal_of(lambda: importer(catalog, store).run(ImportRequest(identity, collection_id="c1"),
+                                                            body([report])))
+    assert (error.status, error.code) == (400, "badRequestError")
+    assert error.message == "Cannot import management reports"
+    assert error.extra["entities"] == [
+        {"id": "r1", "name": "Report r1", "exportEntityType": "single_process_report"}]
+    assert store.documents == []
+
+
+def test_instant_preview_entities_import_privately_with_their_flags_kept():
+    """EntityImportService.importEntitiesAsUser does not look at the instant-preview flags; the import keeps
+    them (DashboardImportService.createDashboardDefinition copies isInstantPreviewDashboard)."""
+    report = process_report(REPORT_UUID)
+    report["data"]["instantPreviewReport"] = True
+    board = {**dashboard("d", [REPORT_UUID]), "instantPreviewDashboard": True}
+    store = FakeStore()
+    importer(store=store).run(ImportRequest(DEMO), body([report, board]))
+    assert store.documents[0]["data"]["instantPreviewReport"] is True
+    assert store.documents[1]["instantPreviewDashboard"] is True
+
+
+@pytest.mark.parametrize("flagged", ["report", "dashboard"])
+def test_instant_preview_entities_are_a_bad_request_on_the_public_import(flagged):
+    """EntityImportService.importEntities -> validateNoInstantPreviewEntities: 400 badRequestError."""
+    catalog = FakeCatalog({("process", "invoice"): {"versions": ["1"], "tenants": [None]}},
+                          collections={"c1": {"name": "C", "role": None, "scope": INVOICE_SCOPE}})
+    report = process_report(REPORT_UUID)
+    board = dashboard("d", [REPORT_UUID])
+    if flagged == "report":
+        report["data"]["instantPreviewReport"] = True
+    else:
+        board["instantPreviewDashboard"] = True
+    error = refusal_of(lambda: importer(catalog).run(
+        ImportRequest(Identity(SYSTEM_USER, public_api=True), collection_id="c1"), body([report, board])))
+    assert (error.status, error.code) == (400, "badRequestError")
+    assert error.message == "Cannot import Instant preview dashboards and reports."
+
+
+def test_a_management_dashboard_is_imported_as_an_ordinary_one():
+    """DashboardImportService.createDashboardDefinition sets managementDashboard to false: not refused."""
+    store = FakeStore()
+    board = {**dashboard("d", []), "managementDashboard": True}
+    importer(store=store).run(ImportRequest(DEMO), body([board]))
+    assert store.documents[0]["managementDashboard"] is False
+
+
+def test_an_invalid_dashboard_description_is_a_bad_request_a_reports_is_import_description_invalid():
+    """DashboardImportService calls DashboardService.validateDashboardDescription (an
+    OptimizeValidationException, 400 badRequestError); ReportImportService turns the report's into
+    importDescriptionInvalid."""
+    board = {**dashboard("d", []), "description": "x" * 401}
+    error = refusal_of(lambda: importer().run(ImportRequest(DEMO), body([board])))
+    assert (error.status, error.code) == (400, "badRequestError")
+    assert error.extra["entities"][0]["id"] == "d"
+
+    error = refusal_of(lambda: importer().run(ImportRequest(DEMO),
+                                              body([board, process_report(description="")])))
+    assert [problem["errorCode"] for problem in error.extra["errors"]] == [
+        "importDescriptionInvalid", "badRequestError"]
+
+
+def test_a_version_mismatch_names_optimizes_full_index_name():
+    """ReportImportService.validateIndexVersionOrFail names the index with prefix and target version."""
+    newer = {**process_report(), "sourceIndexVersion": 12}
+    error = refusal_of(lambda: importer().run(ImportRequest(DEMO), body([newer])))
+    assert error.extra["mismatchingIndices"] == [
+        {"indexName": "optimize-single-process-report_v11", "sourceIndexVersion": 12,
+         "targetIndexVersion": 11}]
 
 
 def test_an_entity_the_store_cannot_hold_is_refused_as_invalid():

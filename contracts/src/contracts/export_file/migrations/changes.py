@@ -146,9 +146,11 @@ def visualization_defaults(data: dict) -> None:
 
 
 def aggregation_types_as_objects(data: dict) -> None:
-    """`["avg", "median"]` became `[{type: "avg", value: null}, {type: "percentile", value: "50.0"}]`.
+    """`["avg", "median"]` became `[{type: "avg", value: null}, {type: "percentile", value: 50.0}]`.
 
-    Files at version 8 come with plain strings, with "median" strings or with objects already.
+    Files at version 8 come with plain strings, with "median" strings or with objects already. The
+    percentile is a number, as Optimize's AggregationDto (a Double) writes it; a numeric string a
+    migration of ours wrote earlier is read as that number.
     """
     configuration = object_at(data, "configuration")
     aggregations = list_at(configuration, "aggregationTypes")
@@ -161,7 +163,10 @@ def _aggregation_object(aggregation: Any) -> Any:
     if isinstance(aggregation, str):
         aggregation = {"type": aggregation, "value": None}
     if isinstance(aggregation, dict) and aggregation.get("type") == "median":
-        return {**aggregation, "type": "percentile", "value": "50.0"}
+        return {**aggregation, "type": "percentile", "value": 50.0}
+    if isinstance(aggregation, dict) and aggregation.get("type") == "percentile" \
+            and aggregation.get("value") == "50.0":
+        return {**aggregation, "value": 50.0}
     return aggregation
 
 

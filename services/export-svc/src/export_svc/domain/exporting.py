@@ -1,5 +1,5 @@
 """Export files: the requested entities (or every entity of some collections) with every report they
-need, first, each once.
+need, each once.
 
 The store is asked once per level of references (requested entities, their reports, the children of
 combined reports among those), never once per entity; the catalog once per question (which collections,
@@ -43,10 +43,11 @@ class Exporter:
 
     def export(self, user: Identity, entity_type: str, entity_ids: list[str], *,
                request_id: str | None = None) -> list[dict]:
-        """The export file of these reports or dashboards, in request order, each preceded by the
-        reports it shows (a combined report's children before it). Every entity in it must be the
-        caller's to export (`EntityAccess`): a user also needs every definition read, the public API
-        is trusted with definitions (as in Optimize) but reads collection entities only."""
+        """The export file of these reports or dashboards, in Optimize's order: each report followed by a
+        combined report's children; for dashboards, the reports they show, then the dashboards (all in
+        request order, each entity once). Every entity in it must be the caller's to export
+        (`EntityAccess`): a user also needs every definition read, the public API is trusted with
+        definitions (as in Optimize) but reads collection entities only."""
         requested = list(dict.fromkeys(entity_ids))
         roots = self.entities.get_many(requested, entity_type)
         missing = [entity_id for entity_id in requested if entity_id not in roots]
@@ -57,7 +58,8 @@ class Exporter:
                                id=missing[0], ids=missing)
 
         return self._file(user, requested, roots, request_id=request_id,
-                          details={"requested": requested, "entityType": entity_type})
+                          details={"requested": requested, "entityType": entity_type},
+                          order=_in_optimizes_order)
 
     def export_collections(self, user: Identity, collection_ids: list[str], *,
                            request_id: str | None = None) -> list[dict]:
@@ -78,14 +80,15 @@ class Exporter:
                           collection_id=requested[0] if len(requested) == 1 else None)
 
     def _file(self, user: Identity, requested: list[str], roots: dict[str, dict], *,
-              request_id: str | None, details: dict, collection_id: str | None = None) -> list[dict]:
+              request_id: str | None, details: dict, collection_id: str | None = None,
+              order: Callable | None = None) -> list[dict]:
         """The file of these entities (`requested`: their order) and every report they show."""
         documents, references = self._with_referenced_reports(roots)
         if documents:  # before anything else is said about them
             found = list(documents.values())
             self.access.require(user, EXPORT, found, definitions_of(found))
         _refuse_dangling_references(documents, references)
-        ordered = _in_export_order(requested, references)
+        ordered = (order or _in_dependency_order)(requested, references, documents)
         entities = [export_entity_from_stored(documents[entity_id]) for entity_id in ordered]
 
         self.publish(new_event(ENTITY_EXPORTED, user.user_id, ordered, collection_id=collection_id,
@@ -141,8 +144,30 @@ def _refuse_dangling_references(documents: dict[str, dict], references: Referenc
             missingReportIds=missing_ids, entities=dangling)
 
 
-def _in_export_order(requested: list[str], references: References) -> list[str]:
-    """Depth first: what an entity shows comes before it; each id once, where it first appears."""
+def _in_optimizes_order(requested: list[str], references: References,
+                        documents: dict[str, dict]) -> list[str]:
+    """As Optimize's ReportExportService and DashboardExportService write a file: a report, then (for a
+    combined report) its children; the reports of dashboards first, then the dashboards. Each id once."""
+    ordered: dict[str, None] = {}
+
+    def add_report(report_id: str) -> None:
+        if report_id not in ordered:
+            ordered[report_id] = None
+            for child_id in references.get(report_id, []):
+                add_report(child_id)
+
+    dashboards = [entity_id for entity_id in requested if documents[entity_id]["entityType"] == "dashboard"]
+    for entity_id in requested:
+        for report_id in references.get(entity_id, []) if entity_id in dashboards else [entity_id]:
+            add_report(report_id)
+    ordered.update(dict.fromkeys(dashboards))
+    return list(ordered)
+
+
+def _in_dependency_order(requested: list[str], references: References,
+                         documents: dict[str, dict]) -> list[str]:
+    """A collection's file (ours, not Optimize's): depth first, what an entity shows comes before it; each
+    id once, where it first appears."""
     ordered: dict[str, None] = {}
     visiting: set[str] = set()
 

@@ -13,8 +13,9 @@ from contracts.events import ENTITY_IMPORTED, IMPORT_REJECTED, new_event
 from contracts.export_file import read_export_file
 from contracts.export_file.json_path import json_path
 from import_svc.domain.importing.entity_rules import (
-    description_problem,
-    generated_entity_errors,
+    description_problems,
+    instant_preview_problem,
+    management_report_problem,
     name_problem,
 )
 from import_svc.domain.importing.import_file import parse_import_file
@@ -112,20 +113,26 @@ class Importer:
         """What the import would write; raises ImportRefused naming every problem, or the error that
         stops the import before its checks (collection unknown or not editable, limits)."""
         data = parse_import_file(body, max_entities=self.max_entities)
+        if isinstance(data, dict):  # one entity, as Optimize reads it
+            data = [data]
         reading = read_export_file(data)
         verdict = self._ask_catalog(request, reading.entities)
 
         validation_errors = list(reading.validation_errors)
         if isinstance(data, list):
             validation_errors += self._unstorable_entity_errors(data, reading.entities)
-        problems: list[ImportProblem] = []
+        problems: list[ImportProblem | None] = []
         if validation_errors:
             problems.append(file_invalid(validation_errors))
+        problems.append(management_report_problem(reading.entities))
+        if request.identity.public_api:
+            problems.append(instant_preview_problem(reading.entities))
         if reading.mismatching_indices:
             problems.append(index_version_mismatch(reading.mismatching_indices))
         problems += prerequisite_problems(reading.entities, verdict)
-        problems += [problem for problem in (name_problem(reading.entities, self.max_name_length),
-                                             description_problem(reading.entities)) if problem]
+        problems.append(name_problem(reading.entities, self.max_name_length))
+        problems += description_problems(reading.entities)
+        problems = [problem for problem in problems if problem is not None]
         if problems:
             raise ImportRefused(problems)
 
@@ -154,7 +161,7 @@ class Importer:
         return verdict
 
     def _unstorable_entity_errors(self, data: list, readable: list[dict]) -> list[dict]:
-        """Entities Optimize generates itself, and entities too large for one MongoDB document."""
+        """Entities too large for one MongoDB document."""
         position_of: dict[str, int] = {}
         for position, original in enumerate(data):
             if isinstance(original, dict) and isinstance(original.get("id"), str):
@@ -162,7 +169,6 @@ class Importer:
         errors = []
         for entity in readable:
             at = position_of[entity["id"]]
-            errors += generated_entity_errors(at, entity)
             problem = self.store.storage_problem(entity)
             if problem is not None:
                 errors.append({"entityId": entity["id"], "path": json_path((at,)), "message": problem})

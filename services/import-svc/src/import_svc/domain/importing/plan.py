@@ -60,6 +60,9 @@ def plan_import(entities: list[dict], verdict: CatalogVerdict, *, owner: str, co
     new_ids = {entity["id"]: new_id() for entity in entities}
     plan = ImportPlan(import_id=new_id(), owner=owner, collection_id=collection_id)
     for entity in entities:
+        if entity["exportEntityType"] == "dashboard":
+            # Not refused but never kept, as Optimize's DashboardImportService.createDashboardDefinition.
+            entity["managementDashboard"] = False
         warnings = _adjust_definitions(entity, verdict)
         _rewrite_references(entity, new_ids)
         document = stored_entity_from_export(entity, entity_id=new_ids[entity["id"]], owner=owner,

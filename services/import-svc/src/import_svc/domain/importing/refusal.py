@@ -13,6 +13,8 @@ class ImportProblem:
     code: ErrorCode
     message: str
     details: dict[str, Any] = field(default_factory=dict)
+    # Where it stands in Optimize's order when its code is not an import category (badRequestError).
+    ranked_as: ErrorCode | None = None
 
     def body(self) -> dict[str, Any]:
         return {"errorCode": self.code.value, "errorMessage": self.message, **self.details}
@@ -24,7 +26,8 @@ class ImportRefused(ServiceError):
     def __init__(self, problems: list[ImportProblem]) -> None:
         if not problems:
             raise ValueError("an import is refused for at least one problem")
-        self.problems = sorted(problems, key=lambda problem: IMPORT_ERROR_PRIORITY.index(problem.code))
+        self.problems = sorted(problems, key=lambda problem: IMPORT_ERROR_PRIORITY.index(
+            problem.ranked_as or problem.code))
         lead = self.problems[0]
         detailed = " ".join(problem.message for problem in self.problems)
         super().__init__(lead.code, lead.message, detailed, **lead.details,
