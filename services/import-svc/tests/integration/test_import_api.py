@@ -185,8 +185,10 @@ class CommandCounter(monitoring.CommandListener):
         pass
 
 
-def test_one_catalog_call_and_as_many_mongodb_commands_for_1_as_for_500_entities(installation,
-                                                                                  monkeypatch):
+def test_one_catalog_call_and_as_many_mongodb_commands_for_1_as_for_1000_entities(installation,
+                                                                                   monkeypatch):
+    """Commit record included: the key's record is read, inserted pending, the entities inserted, the record
+    committed with one update, the pending markers cleared with one update per collection."""
     seed_definitions(installation, ("invoice", ["1"], [None]))
     counter = CommandCounter()
     client = MongoClient(installation.environ["OPTIMIZE_MONGODB_URI"], event_listeners=[counter],
@@ -208,13 +210,13 @@ def test_one_catalog_call_and_as_many_mongodb_commands_for_1_as_for_500_entities
 
     try:
         one, one_calls = commands_for(1, "one")
-        many, many_calls = commands_for(500, "many")
+        many, many_calls = commands_for(1000, "many")
     finally:
         app.extensions["import"].catalog.close()
         client.close()
     assert one_calls == many_calls == ["check_import"]
-    assert one == many
-    assert entity_count(installation) == 501
+    assert one == many == ["find", "insert", "insert", "update", "update"]
+    assert entity_count(installation) == 1001
 
 
 def test_an_import_and_a_refusal_are_announced_as_events(installation, names):

@@ -285,13 +285,12 @@ def test_a_process_killed_in_the_middle_of_an_import_leaves_nothing_of_it(instal
         env={**os.environ})
     assert killed.returncode == 17, killed.stderr
 
-    # On the embedded server the dead transaction stays open (and readable) until the next writer takes the
-    # write gate and ends it; without that, this plain write would land in it and be rolled back with it.
+    # The dead import left a pending record (its key claimed by a dead process) and marked entities.
     authored = installation.imports.post("/api/dashboard", json={"name": "AUTHORED"},
                                          headers=installation.headers())
     assert authored.status_code == 200
     again = post(installation.imports, headers, json.dumps([report("after")]).encode())
-    assert again.status_code == 200  # the killed import's key was never recorded
+    assert again.status_code == 200  # the killed import never committed: the retry takes its key over
 
     assert sorted(stored_names(installation)) == ["AUTHORED", "Report after"]
     assert [record["importId"] for record in entities_db(installation).import_journal.find()] == [

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from pymongo import ASCENDING
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import DuplicateKeyError, InvalidOperation, PyMongoError
 
 from contracts.errors import ErrorCode, ServiceError, service_unavailable
 from contracts.import_journal import (
@@ -348,11 +348,10 @@ class Sweeper:
         while not self._stop.wait(self._interval_s):
             try:
                 self._journal.sweep()
+            except InvalidOperation:  # the client was closed: this process (or test app) is ending
+                return
             except PyMongoError as error:
                 log.warning("the import sweep failed; it runs again in %.0f s: %r", self._interval_s, error)
-            except Exception:  # noqa: BLE001 - e.g. the client was closed: this process is ending
-                log.debug("the import sweeper stops", exc_info=True)
-                return
 
 
 def _key_record_id(idempotency: Idempotency) -> str:

@@ -1,0 +1,350 @@
+"""An import is visible whole or not at all, whatever kills it: a process SIGKILLed at each named point
+of the write, a gunicorn worker killed under `import-svc serve` (as `make run` starts it), and a reader
+polling while a large import is written. Reads are made as a user makes them, through export-svc and
+authoring; the store is looked at directly only to say what is left over before and after the sweep."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from pymongo import MongoClient
+
+from import_svc.app import create_app
+from import_svc.config import ImportConfig
+from optimize_runtime.infra.ports import free_port, wait_for_port
+
+REPORTS = 2000  # plus one dashboard: 2,001 entities
+
+
+def report(number: int) -> dict:
+    return {"id": f"r{number}", "exportEntityType": "single_process_report", "name": f"Report {number}",
+            "description": None, "sourceIndexVersion": 11, "collectionId": None,
+            "data": {"definitions": [{"key": "invoice", "versions": ["1"], "tenantIds": [None]}],
+                     "configuration": {}, "filter": [], "view": None, "groupBy": None,
+                     "visualization": "number"}}
+
+
+def big_file() -> bytes:
+    tiles = [{"id": f"r{i}", "type": "optimize_report", "position": {"x": 0, "y": i},
+              "dimensions": {"width": 4, "height": 2}, "configuration": None} for i in range(3)]
+    dashboard = {"id": "d", "exportEntityType": "dashboard", "name": "Board", "description": None,
+                 "sourceIndexVersion": 8, "collectionId": None, "tiles": tiles, "availableFilters": []}
+    return json.dumps([*(report(i) for i in range(REPORTS)), dashboard]).encode()
+
+
+@pytest.fixture
+def target(installation):
+    """A collection that accepts the big file, and the file."""
+    catalog, headers = installation.catalog, installation.headers()
+    definition = [{"type": "process", "key": "invoice", "name": "Invoice", "version": "1", "tenantId": None}]
+    assert catalog.post("/api/definition", json=definition, headers=headers).status_code in (200, 204)
+    grant = [{"identity": {"id": "demo", "type": "user"}, "definitionType": "process", "definitionKey": "*",
+              "tenants": [None]}]
+    assert catalog.post("/api/authorization", json=grant, headers=headers).status_code in (200, 204)
+    collection_id = catalog.post("/api/collection", json={"name": "Crash"}, headers=headers).json["id"]
+    scope = [{"definitionType": "process", "definitionKey": "invoice", "tenants": [None]}]
+    assert catalog.post(f"/api/collection/{collection_id}/scope", json=scope,
+                        headers=headers).status_code in (200, 204)
+    return collection_id, big_file()
+
+
+def store(installation):
+    return MongoClient(installation.environ["OPTIMIZE_MONGODB_URI"])[installation.names.entities_db]
+
+
+def stored_ids(installation, collection_id: str) -> list[str]:
+    db = store(installation)
+    return [doc["_id"] for name in ("reports", "dashboards")
+            for doc in db[name].find({"collectionId": collection_id}, {"_id": 1})]
+
+
+def what_a_user_sees(installation, collection_id: str, ids: list[str]) -> dict:
+    """Every read path, for the entities of the collection and for those ids in particular."""
+    headers, export = installation.headers(), installation.export
+    listed = export.get(f"/api/collection/{collection_id}/entities", headers=headers).json
+    everything = export.get("/api/entities", headers=headers).json
+    exported = export.get(f"/api/export/collection/json/{collection_id}/c.json", headers=headers)
+    readable = [i for i in ids for kind in ("report", "dashboard")
+                if export.get(f"/api/{kind}/{i}", headers=headers).status_code == 200]
+    changeable = [i for i in ids for kind in ("report", "dashboard") if installation.imports.put(
+        f"/api/{kind}/{i}", json={"name": "changed"}, headers=headers).status_code == 204]
+    return {"listed": len(listed),
+            "in the entity list": sum(entity["collectionId"] == collection_id for entity in everything),
+            "exported": len(exported.json), "readable": len(readable), "changeable": len(changeable)}
+
+
+NOTHING = {"listed": 0, "in the entity list": 0, "exported": 0, "readable": 0, "changeable": 0}
+
+
+def everything(sample: int) -> dict:
+    return {"listed": REPORTS + 1, "in the entity list": REPORTS + 1, "exported": REPORTS + 1,
+            "readable": sample, "changeable": sample}
+
+
+IMPORTING_PROCESS = textwrap.dedent("""
+    import json, sys
+    from import_svc.app import create_app
+    from import_svc.config import ImportConfig
+
+    environ, headers, collection_id, body = json.loads(sys.stdin.read())
+    app = create_app(ImportConfig.from_env(environ))
+    response = app.test_client().post(f"/api/import?collectionId={collection_id}", data=body,
+                                      content_type="application/json", headers=headers)
+    print(response.status_code, response.get_data(as_text=True)[:300])
+""")
+
+
+def wait_paused(pause_file: Path, process: subprocess.Popen | None = None,
+                timeout_s: float = 120) -> tuple[int, str]:
+    """The pid and point of the process that paused."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if pause_file.exists() and (text := pause_file.read_text()):
+            pid, point = text.split()
+            return int(pid), point
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"the importing process ended before pausing: {process.communicate()}")
+        time.sleep(0.05)
+    raise AssertionError(f"no process paused within {timeout_s} s")
+
+
+def import_again(installation, collection_id: str, body: bytes, key: str):
+    return installation.imports.post(f"/api/import?collectionId={collection_id}", data=body,
+                                     content_type="application/json",
+                                     headers={**installation.headers(), "Idempotency-Key": key})
+
+
+def sweep_from_two_threads_at_once(installation) -> list:
+    """Two sweeps racing (as two processes' sweepers would): together they remove everything once."""
+    journal = installation.app("import").extensions["import"].import_journal
+    results, barrier = [], threading.Barrier(2)
+
+    def sweep():
+        barrier.wait()
+        results.append(journal.sweep())
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return results
+
+
+@pytest.mark.parametrize("point", ["claimed", "batch-written", "entities-written", "committed"])
+def test_an_import_killed_at_any_point_shows_nothing_or_everything_and_a_retry_leaves_one_copy(
+        installation, target, tmp_path, point):
+    """Killed after claiming its key (before any entity), after the reports but before the dashboard
+    (during the writes), after every entity but before the commit record, and after the commit record
+    (before its markers are cleared)."""
+    collection_id, body = target
+    pause_file = tmp_path / "paused"
+    environ = {**installation.environ, "OPTIMIZE_IMPORT_PAUSE_AT": point, "OPTIMIZE_IMPORT_PAUSE_FILE":
+               str(pause_file)}
+    headers = {**installation.headers(), "Idempotency-Key": f"crash-{point}"}
+    process = subprocess.Popen([sys.executable, "-c", IMPORTING_PROCESS], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process.stdin.write(json.dumps([environ, headers, collection_id, body.decode()]))
+    process.stdin.close()
+    try:
+        pid, paused_at = wait_paused(pause_file, process)
+        assert (pid, paused_at) == (process.pid, point)
+        left = stored_ids(installation, collection_id)
+        expected = {"claimed": 0, "batch-written": REPORTS, "entities-written": REPORTS + 1,
+                    "committed": REPORTS + 1}[point]
+        assert len(left) == expected  # the kill lands where it should
+        sample = left[:3] + left[-3:]
+        visible_while_paused = what_a_user_sees(installation, collection_id, sample)
+    finally:
+        process.kill()
+        process.wait(30)
+        process.stdout.close()
+        process.stderr.close()
+
+    committed = point == "committed"
+    assert visible_while_paused == (everything(len(sample)) if committed else NOTHING)
+    assert what_a_user_sees(installation, collection_id, sample) == (
+        everything(len(sample)) if committed else NOTHING)
+
+    if point in ("claimed", "batch-written"):
+        # The retry first: it takes the dead attempt's key over, then the sweep finds nothing to do.
+        retried = import_again(installation, collection_id, body, f"crash-{point}")
+        sweeps = sweep_from_two_threads_at_once(installation)
+        assert [sweep.removed_records for sweep in sweeps] == [[], []]
+    else:
+        sweeps = sweep_from_two_threads_at_once(installation)
+        removed = sorted(record for sweep in sweeps for record in sweep.removed_records)
+        assert len(removed) == (0 if committed else 1)  # one of the two sweeps removed the dead record
+        assert len(stored_ids(installation, collection_id)) == (REPORTS + 1 if committed else 0)
+        retried = import_again(installation, collection_id, body, f"crash-{point}")
+
+    assert retried.status_code == 200, retried.json
+    ids = stored_ids(installation, collection_id)
+    assert sorted(ids) == sorted(item["id"] for item in retried.json)  # exactly one copy
+    if committed:
+        assert sorted(sample) == sorted(set(sample) & set(ids))  # the committed import was answered again
+    again = what_a_user_sees(installation, collection_id, ids[:2])
+    assert again == everything(2)
+    assert store(installation).reports.count_documents({"pending": {"$exists": True}}) == 0
+
+
+def test_a_gunicorn_worker_killed_during_an_import_leaves_nothing_and_the_retry_one_copy(
+        installation, target, tmp_path):
+    """import-svc served by gunicorn, as `make run` starts it; its worker SIGKILLed between the entity
+    writes and the commit record; gunicorn starts a new worker and the client retries with its key."""
+    collection_id, body = target
+    pause_file = tmp_path / "paused"
+    port = free_port()
+    log_file = (tmp_path / "import-svc.log").open("w")
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "import-svc"), "serve"],
+        env={**os.environ, **installation.environ, "OPTIMIZE_IMPORT_PORT": str(port),
+             "OPTIMIZE_HTTP_WORKERS": "1", "OPTIMIZE_IMPORT_PAUSE_AT": "entities-written",
+             "OPTIMIZE_IMPORT_PAUSE_FILE": str(pause_file),
+             "OPTIMIZE_METRICS_DIR": str(tmp_path / "metrics")},
+        stderr=log_file)
+    url = f"http://127.0.0.1:{port}/api/import?collectionId={collection_id}"
+    headers = {**installation.headers(), "Idempotency-Key": "gunicorn-crash",
+               "Content-Type": "application/json"}
+
+    def post() -> tuple[int, object]:
+        request = urllib.request.Request(url, data=body, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=120) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+        except (ConnectionError, urllib.error.URLError) as error:
+            return 0, repr(error)
+
+    try:
+        assert wait_for_port("127.0.0.1", port, timeout_s=30)
+        first: list = []
+        client = threading.Thread(target=lambda: first.append(post()))
+        client.start()
+        worker, _ = wait_paused(pause_file)
+        assert worker != server.pid
+        left = stored_ids(installation, collection_id)
+        assert len(left) == REPORTS + 1
+        os.kill(worker, signal.SIGKILL)
+        client.join(60)
+        assert first and first[0][0] in (0, 500, 502), first  # the client did not get an answer
+
+        assert what_a_user_sees(installation, collection_id, left[:3]) == NOTHING
+        status, retried = post()  # a new worker, started by gunicorn, answers
+        assert status == 200, retried
+    finally:
+        server.terminate()
+        server.wait(30)
+        log_file.close()
+    ids = stored_ids(installation, collection_id)
+    assert sorted(ids) == sorted(item["id"] for item in retried)  # the dead attempt's entities are gone
+    assert not set(left) & set(ids)
+    assert what_a_user_sees(installation, collection_id, ids[:2]) == everything(2)
+
+
+def test_a_reader_polling_during_a_large_import_sees_nothing_then_everything(installation, target, tmp_path):
+    collection_id, body = target
+    pause_file = tmp_path / "paused"
+    paused_app = create_app(ImportConfig.from_env({
+        **installation.environ, "OPTIMIZE_IMPORT_PAUSE_AT": "entities-written",
+        "OPTIMIZE_IMPORT_PAUSE_FILE": str(pause_file), "OPTIMIZE_IMPORT_SWEEP_INTERVAL_S": "0"}))
+    headers = installation.headers()
+    counts: list[int] = []
+    imported: list = []
+    stop = threading.Event()
+
+    def read() -> None:
+        client = installation.app("export").test_client()
+        while not stop.is_set():
+            listed = client.get(f"/api/collection/{collection_id}/entities", headers=headers)
+            counts.append(len(listed.json))
+            if counts[-1] == REPORTS + 1 and imported:
+                return
+
+    def write() -> None:
+        response = paused_app.test_client().post(f"/api/import?collectionId={collection_id}", data=body,
+                                                 content_type="application/json", headers=headers)
+        imported.append(response.status_code)
+
+    reader, writer = threading.Thread(target=read), threading.Thread(target=write)
+    reader.start()
+    writer.start()
+    try:
+        wait_paused(pause_file)
+        seen_while_paused = len(counts)
+        deadline = time.monotonic() + 30
+        while len(counts) < seen_while_paused + 3 and time.monotonic() < deadline:
+            time.sleep(0.05)  # a few reads while every entity is written and none committed
+        pause_file.unlink()
+        writer.join(120)
+        reader.join(60)
+    finally:
+        stop.set()
+        pause_file.unlink(missing_ok=True)
+        writer.join(10)
+        reader.join(10)
+        for attribute in ("catalog", "events"):
+            getattr(paused_app.extensions["import"], attribute).close()
+        paused_app.extensions["import"].mongo.close()
+    assert imported == [200]
+    assert set(counts) == {0, REPORTS + 1}, sorted(set(counts))
+    assert counts[-1] == REPORTS + 1 and counts.index(REPORTS + 1) > seen_while_paused + 2
+    assert counts == sorted(counts)  # never back to nothing once everything was seen
+
+
+AUTHORING_PROCESS = textwrap.dedent("""
+    import json, sys
+    from import_svc.app import create_app
+    from import_svc.config import ImportConfig
+
+    environ, headers, dashboard_id = json.loads(sys.stdin.read())
+    client = create_app(ImportConfig.from_env(environ)).test_client()
+    for version in range(1, 100000):
+        tiles = [{"id": "", "type": "text", "position": {"x": version, "y": row},
+                  "dimensions": {"width": 2, "height": 1}, "configuration": {"text": None}}
+                 for row in range(400)]
+        response = client.put(f"/api/dashboard/{dashboard_id}", json={"name": f"v{version}", "tiles": tiles},
+                              headers=headers)
+        assert response.status_code == 204, response.get_data(as_text=True)
+""")
+
+
+def test_an_authoring_write_killed_at_any_moment_leaves_the_entity_as_before_or_after(installation):
+    """A process rewriting a 400-tile dashboard again and again is SIGKILLed while it writes: the
+    dashboard is one whole version, its name and every tile from the same write."""
+    headers = installation.headers()
+    created = installation.imports.post("/api/dashboard", json={"name": "v0"}, headers=headers)
+    assert created.status_code == 200, created.json
+    dashboard_id = created.json["id"]
+    process = subprocess.Popen([sys.executable, "-c", AUTHORING_PROCESS], stdin=subprocess.PIPE,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    process.stdin.write(json.dumps([installation.environ, headers, dashboard_id]))
+    process.stdin.close()
+    dashboards = store(installation).dashboards
+    try:
+        deadline = time.monotonic() + 60
+        while (dashboards.find_one({"_id": dashboard_id}, {"name": 1})["name"] in ("v0", "v1", "v2")
+               and time.monotonic() < deadline and process.poll() is None):
+            time.sleep(0.01)
+    finally:
+        process.kill()
+        process.wait(30)
+        errors = process.stderr.read()
+        process.stderr.close()
+    assert process.returncode == -signal.SIGKILL, errors
+
+    seen = installation.export.get(f"/api/dashboard/{dashboard_id}", headers=headers).json
+    version = int(seen["name"][1:])
+    assert version >= 3
+    assert len(seen["tiles"]) == 400
+    assert {tile["position"]["x"] for tile in seen["tiles"]} == {version}
