@@ -69,6 +69,11 @@ class Installation:
         if not self._worker.wait_until_serving(15):
             raise RuntimeError("the catalog RPC worker did not start consuming within 15 s")
 
+    def fail_catalog_store(self) -> None:
+        """Closes the catalog worker's MongoDB client, as if its store were gone: the worker keeps serving,
+        and answers every call that reads the catalog with serverError."""
+        self._worker_wiring.mongo.close()
+
     def stop_catalog_worker(self) -> None:
         if self._worker_thread is not None:
             self._worker.stop()

@@ -2,11 +2,19 @@
 
 One `check_import` answers a whole import (every definition of the file, the collection, the user);
 one `check_export` a whole export; one `collection_access` the collections an entity list or an
-authoring call needs."""
+authoring call needs.
+
+The schemas check the messages on both sides; the dataclasses below are the answers as a caller's domain
+reads them, made from a checked result. A process that speaks these methods registers them with
+`register_catalog_rpc()` where it is wired (importing this module registers nothing)."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from contracts.rpc import register_rpc_method
+from contracts.rpc import RpcMethod, register_rpc_method
 
 DEFINITION_TYPES = ("process", "decision")
 ROLES = ("viewer", "editor", "manager")
@@ -111,7 +119,155 @@ class CollectionAccessResult(_Message):
     collections = fields.List(fields.Nested(CollectionAccessSchema), required=True)
 
 
-CHECK_IMPORT = register_rpc_method("check_import", CheckImportParams(), CheckImportResult())
-CHECK_EXPORT = register_rpc_method("check_export", CheckExportParams(), CheckExportResult())
-COLLECTION_ACCESS = register_rpc_method("collection_access", CollectionAccessParams(),
-                                        CollectionAccessResult())
+CHECK_IMPORT = "check_import"
+CHECK_EXPORT = "check_export"
+COLLECTION_ACCESS = "collection_access"
+CATALOG_RPC_METHODS: dict[str, tuple[type[Schema], type[Schema]]] = {
+    CHECK_IMPORT: (CheckImportParams, CheckImportResult),
+    CHECK_EXPORT: (CheckExportParams, CheckExportResult),
+    COLLECTION_ACCESS: (CollectionAccessParams, CollectionAccessResult),
+}
+
+
+def register_catalog_rpc() -> dict[str, RpcMethod]:
+    """Adds the catalog's methods to this process's RPC contract (safe to call again)."""
+    return {name: register_rpc_method(name, params, result)
+            for name, (params, result) in CATALOG_RPC_METHODS.items()}
+
+
+# --- The answers as a caller reads them --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DefinitionRef:
+    """A definition as entities use it: versions may hold "all" or "latest"; a None tenant is the
+    "not defined" tenant."""
+
+    type: str
+    key: str
+    versions: tuple[str, ...]
+    tenant_ids: tuple[str | None, ...]
+
+    @classmethod
+    def from_message(cls, message: Mapping[str, Any]) -> "DefinitionRef":
+        return cls(message["type"], message["key"], tuple(message["versions"]), tuple(message["tenantIds"]))
+
+    def as_message(self) -> dict[str, Any]:
+        return {"type": self.type, "key": self.key, "versions": list(self.versions),
+                "tenantIds": list(self.tenant_ids)}
+
+
+@dataclass(frozen=True)
+class CollectionAccess:
+    """What the catalog says about one collection for one user: whether it exists, its name, the
+    user's role in it (None: no role)."""
+
+    id: str
+    exists: bool
+    name: str | None = None
+    role: str | None = None
+
+    @classmethod
+    def from_message(cls, message: Mapping[str, Any]) -> "CollectionAccess":
+        return cls(message["id"], message["exists"], message.get("name"), message.get("role"))
+
+    def as_message(self) -> dict[str, Any]:
+        return {"id": self.id, "exists": self.exists, "name": self.name, "role": self.role}
+
+
+@dataclass(frozen=True)
+class ForbiddenDefinition:
+    """A key the user may not read, with every tenant it was refused for."""
+
+    type: str
+    key: str
+    tenant_ids: tuple[str | None, ...]
+
+    @classmethod
+    def from_message(cls, message: Mapping[str, Any]) -> "ForbiddenDefinition":
+        return cls(message["type"], message["key"], tuple(message["tenantIds"]))
+
+    def as_message(self) -> dict[str, Any]:
+        return {"type": self.type, "key": self.key, "tenantIds": list(self.tenant_ids)}
+
+
+@dataclass(frozen=True)
+class DefinitionCheck:
+    """The catalog's verdict on one reference of an import (see DefinitionCheckSchema)."""
+
+    ref: DefinitionRef
+    exists: bool
+    authorized: bool
+    name: str | None = None
+    missing_tenants: tuple[str | None, ...] = ()
+    existing_versions: tuple[str, ...] = ()
+    missing_versions: tuple[str, ...] = ()
+    forbidden_tenants: tuple[str | None, ...] = ()
+    in_scope: bool | None = None
+    tenants_out_of_scope: tuple[str | None, ...] = ()
+    xml: str | None = None
+
+    @classmethod
+    def from_message(cls, message: Mapping[str, Any]) -> "DefinitionCheck":
+        return cls(
+            DefinitionRef.from_message(message), message["exists"], message["authorized"],
+            name=message.get("name"),
+            missing_tenants=tuple(message.get("missingTenants") or ()),
+            existing_versions=tuple(message.get("existingVersions") or ()),
+            missing_versions=tuple(message.get("missingVersions") or ()),
+            forbidden_tenants=tuple(message.get("forbiddenTenants") or ()),
+            in_scope=message.get("inScope"),
+            tenants_out_of_scope=tuple(message.get("tenantsOutOfScope") or ()),
+            xml=message.get("xml"),
+        )
+
+
+@dataclass(frozen=True)
+class ImportCheck:
+    """What `check_import` answered: the collection (None when importing privately), one check per
+    reference in the order asked, and each forbidden key once."""
+
+    collection: CollectionAccess | None
+    definitions: tuple[DefinitionCheck, ...]
+    forbidden: tuple[ForbiddenDefinition, ...] = ()
+    collections: dict[str, CollectionAccess] = field(default_factory=dict)  # of the collectionIds asked
+
+    @classmethod
+    def from_result(cls, result: Mapping[str, Any]) -> "ImportCheck":
+        collection = result.get("collection")
+        return cls(CollectionAccess.from_message(collection) if collection else None,
+                   tuple(DefinitionCheck.from_message(check) for check in result["definitions"]),
+                   _forbidden(result), collection_accesses(result))
+
+
+@dataclass(frozen=True)
+class ExportDefinitionCheck:
+    ref: DefinitionRef
+    authorized: bool
+    forbidden_tenants: tuple[str | None, ...] = ()
+
+
+@dataclass(frozen=True)
+class ExportCheck:
+    """What `check_export` answered: one check per reference in the order asked, each forbidden key once,
+    and the user's access to each collection asked about."""
+
+    definitions: tuple[ExportDefinitionCheck, ...]
+    forbidden: tuple[ForbiddenDefinition, ...] = ()
+    collections: dict[str, CollectionAccess] = field(default_factory=dict)  # of the collectionIds asked
+
+    @classmethod
+    def from_result(cls, result: Mapping[str, Any]) -> "ExportCheck":
+        return cls(
+            tuple(ExportDefinitionCheck(DefinitionRef.from_message(check), check["authorized"],
+                                        tuple(check.get("forbiddenTenants") or ()))
+                  for check in result["definitions"]),
+            _forbidden(result), collection_accesses(result))
+
+
+def _forbidden(result: Mapping[str, Any]) -> tuple[ForbiddenDefinition, ...]:
+    return tuple(ForbiddenDefinition.from_message(item) for item in result.get("forbiddenDefinitions") or ())
+
+
+def collection_accesses(result: Mapping[str, Any]) -> dict[str, CollectionAccess]:
+    """The `collections` of an answer, by collection id."""
+    return {item["id"]: CollectionAccess.from_message(item) for item in result.get("collections") or ()}

@@ -109,6 +109,7 @@ def forbidden(message: str, **extra: Any) -> ServiceError:
     return ServiceError(ErrorCode.FORBIDDEN, message, **extra)
 
 
-def service_unavailable(message: str, retry_after_s: int = 5, **extra: Any) -> ServiceError:
-    return ServiceError(ErrorCode.SERVICE_UNAVAILABLE, message, headers={"Retry-After": str(retry_after_s)},
-                        **extra)
+def service_unavailable(message: str, detailed_message: str | None = None, retry_after_s: int = 5,
+                        **extra: Any) -> ServiceError:
+    return ServiceError(ErrorCode.SERVICE_UNAVAILABLE, message, detailed_message,
+                        headers={"Retry-After": str(retry_after_s)}, **extra)

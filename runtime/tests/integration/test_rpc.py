@@ -13,6 +13,7 @@ import pika
 import pytest
 from marshmallow import Schema, fields
 
+from contracts.errors import ServiceError
 from contracts.rpc import (
     CONTRACT_VERSION,
     CONTRACT_VERSION_MISMATCH,
@@ -25,6 +26,7 @@ from contracts.rpc import (
 )
 from optimize_runtime.messaging import (
     RemoteError,
+    RemoteService,
     RpcClient,
     RpcContext,
     RpcServer,
@@ -338,3 +340,22 @@ def test_a_worker_that_stops_finishes_the_request_in_hand_and_requeues_the_rest(
 def test_handlers_for_methods_outside_the_contract_are_refused(amqp_url, names):
     with pytest.raises(ValueError, match="test.typo"):
         RpcServer(amqp_url, names.rpc_queue, {"test.typo": fail})
+
+
+@pytest.mark.parametrize(("how", "status", "error_code"), [
+    ("no worker", 503, "serviceUnavailable"),   # nobody serves the queue: a retry later can work
+    ("bug", 503, "serviceUnavailable"),         # the other side failed (its store down, say)
+    ("domain", 503, "serviceUnavailable"),      # an error of its own, answered as data
+    ("bad-result", 500, "serverError"),         # its answer breaks the contract: a retry fails the same
+    ("bad-params", 500, "serverError"),         # our request breaks the contract: refused before sending
+])
+def test_remote_service_answers_every_failure_by_one_rule(serve, client, how, status, error_code):
+    if how != "no worker":
+        serve()
+    method, params = ("test.echo", {"value": 7}) if how == "bad-params" else ("test.fail", {"how": how})
+    with pytest.raises(ServiceError) as refused:
+        RemoteService("catalog", client).call(method, params, not_done="nothing was imported")
+    body = refused.value.body()
+    assert (refused.value.status, body["errorCode"]) == (status, error_code)
+    assert "nothing was imported" in body["errorMessage"]
+    assert ("Retry-After" in refused.value.headers) == (status == 503)

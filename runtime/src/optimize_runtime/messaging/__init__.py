@@ -9,6 +9,7 @@ from optimize_runtime.messaging.errors import (
     RpcUnavailable,
 )
 from optimize_runtime.messaging.event_publisher import EventPublisher
+from optimize_runtime.messaging.remote_service import RemoteService
 from optimize_runtime.messaging.rpc_client import RpcClient
 from optimize_runtime.messaging.rpc_server import RpcContext, RpcHandler, RpcServer
 
@@ -17,6 +18,7 @@ __all__ = [
     "EventPublisher",
     "MessagingError",
     "RemoteError",
+    "RemoteService",
     "RpcClient",
     "RpcContext",
     "RpcError",

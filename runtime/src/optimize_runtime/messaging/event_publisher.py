@@ -75,5 +75,15 @@ class EventPublisher:
                     "AMQP connection broken (%r); publishing %s again on a fresh one", error, event["eventId"]
                 )
 
+    def publish_or_log(self, event: dict[str, Any]) -> None:
+        """Publishes an event about a change already made: whatever goes wrong (the broker does not take
+        it, the event breaks the contract) is logged with the event's id and type, never raised, so that
+        the change's outcome stands and the caller is not led to make it twice."""
+        try:
+            self.publish(event)
+        except Exception:  # noqa: BLE001 - the change is made; a lost event must not undo or fail it
+            log.exception("event %s (%s) about %s was not published", event.get("eventId"), event.get("type"),
+                          event.get("entityIds"))
+
     def close(self) -> None:
         self._connections.close_all()

@@ -8,7 +8,6 @@ import logging
 import signal
 from datetime import UTC, datetime
 
-import contracts.catalog_rpc  # noqa: F401 - registers check_import, check_export and collection_access
 from catalog_svc.bootstrap import CatalogWiring, wire
 from catalog_svc.config import CatalogConfig
 from catalog_svc.domain import prerequisites
@@ -20,12 +19,15 @@ from catalog_svc.domain.model import (
     ForbiddenDefinition,
     User,
 )
+from contracts.catalog_rpc import register_catalog_rpc
 from optimize_runtime.messaging import RpcServer
 
 log = logging.getLogger(__name__)
 
 
 def rpc_handlers(wiring: CatalogWiring) -> dict:
+    register_catalog_rpc()
+
     def ping(params: dict, context) -> dict:
         return {"service": "catalog-svc", "time": datetime.now(UTC).isoformat()}
 

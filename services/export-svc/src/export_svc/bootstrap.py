@@ -1,21 +1,18 @@
 """Wires export-svc's adapters to its configuration; the one place that knows them all."""
 
-import logging
 from dataclasses import dataclass
 
-from marshmallow import ValidationError
 from pymongo import MongoClient
 from pymongo.database import Database
 
+from contracts.catalog_rpc import register_catalog_rpc
 from export_svc.adapters.catalog import ExportCatalog
 from export_svc.adapters.entity_reader import EntityReader
 from export_svc.config import ExportConfig
 from export_svc.domain.exporting import Exporter
 from export_svc.domain.reading import EntityReading
-from optimize_runtime.messaging import EventPublisher, EventPublishFailed, RpcClient
+from optimize_runtime.messaging import EventPublisher, RemoteService, RpcClient
 from optimize_runtime.store.mongo import mongo_client
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -33,19 +30,13 @@ class ExportWiring:
 def wire(config: ExportConfig, mongo: MongoClient | None = None) -> ExportWiring:
     """`mongo`: a client made by the caller (tests pass one with command monitoring)."""
     common = config.common
+    register_catalog_rpc()
     client = mongo or mongo_client(common)
     db = client[common.entities_db]
     catalog = RpcClient(common.amqp_url, common.rpc_queue, timeout_s=common.rpc_timeout_s)
     events = EventPublisher(common.amqp_url, exchange=common.events_exchange)
     entities = EntityReader(db)
-    export_catalog = ExportCatalog(catalog)
-
-    def publish(event: dict) -> None:
-        # The file is made already: a lost event is logged, not turned into a failed download.
-        try:
-            events.publish(event)
-        except (EventPublishFailed, ValidationError):
-            log.exception("could not publish %s for %s", event["type"], event["entityIds"])
+    export_catalog = ExportCatalog(RemoteService("catalog", catalog))
 
     return ExportWiring(
         config=config,
@@ -55,5 +46,6 @@ def wire(config: ExportConfig, mongo: MongoClient | None = None) -> ExportWiring
         events=events,
         entities=entities,
         reading=EntityReading(entities, export_catalog),
-        exporter=Exporter(entities, export_catalog, publish),
+        # The file is made already: a lost event is logged, not turned into a failed download.
+        exporter=Exporter(entities, export_catalog, events.publish_or_log),
     )

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from contracts.catalog_rpc import CollectionAccess, ExportCheck
 from contracts.entities import stored_entity_from_export
 from contracts.errors import ErrorCode, ServiceError
 from export_svc.domain.exporting import Exporter
@@ -76,14 +77,15 @@ class FakeCatalog:
 
     def collection_access(self, user, collection_ids):
         self.calls.append("collection_access")
-        return {cid: {"id": cid, "exists": cid in self.roles, "role": self.roles.get(cid)}
-                for cid in collection_ids}
+        return self._access(collection_ids)
 
     def check_export(self, user, definitions, collection_ids=None):
         self.calls.append("check_export")
-        return {"forbiddenDefinitions": [], "collections": [
-            {"id": cid, "exists": cid in self.roles, "role": self.roles.get(cid)}
-            for cid in collection_ids or []]}
+        return ExportCheck((), (), self._access(collection_ids or []))
+
+    def _access(self, collection_ids):
+        return {cid: CollectionAccess(cid, cid in self.roles, role=self.roles.get(cid))
+                for cid in collection_ids}
 
 
 def test_single_reports_then_combined_reports_then_dashboards_each_once():

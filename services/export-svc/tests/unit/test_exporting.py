@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from contracts.catalog_rpc import CollectionAccess, ExportCheck, ForbiddenDefinition
 from contracts.entities import stored_entity_from_export
 from contracts.errors import ServiceError
 from export_svc.domain.exporting import Exporter
@@ -71,14 +72,14 @@ class FakeCatalog:
         self.access_calls: list[list[str]] = []
 
     def check_export(self, user, definitions, collection_ids=None):
-        self.calls.append(definitions)
-        return {"forbiddenDefinitions": [{"type": d["type"], "key": d["key"], "tenantIds": d["tenantIds"]}
-                                         for d in definitions if d["key"] in self.forbidden_keys],
-                "collections": list(self.collection_access(user, collection_ids or []).values())}
+        self.calls.append([d.as_message() for d in definitions])
+        return ExportCheck((), tuple(ForbiddenDefinition(d.type, d.key, d.tenant_ids)
+                                     for d in definitions if d.key in self.forbidden_keys),
+                           self.collection_access(user, collection_ids or []))
 
     def collection_access(self, user, collection_ids):
         self.access_calls.append(collection_ids)
-        return {cid: {"id": cid, "exists": cid in self.roles, "role": self.roles.get(cid)}
+        return {cid: CollectionAccess(cid, cid in self.roles, role=self.roles.get(cid))
                 for cid in collection_ids}
 
 

@@ -5,14 +5,15 @@ from dataclasses import dataclass
 from pymongo import MongoClient
 from pymongo.database import Database
 
+from contracts.catalog_rpc import register_catalog_rpc
+from import_svc.adapters.catalog import ImportCatalog
 from import_svc.adapters.entity_store import EntityStore
-from import_svc.adapters.import_catalog import ImportCatalog
-from import_svc.adapters.import_events import ImportEvents
 from import_svc.adapters.import_journal import ImportJournal, Sweeper
 from import_svc.adapters.pause_points import PausePoints
 from import_svc.config import ImportConfig
+from import_svc.domain.authoring import Authoring
 from import_svc.domain.importing import Importer
-from optimize_runtime.messaging import EventPublisher, RpcClient
+from optimize_runtime.messaging import EventPublisher, RemoteService, RpcClient
 from optimize_runtime.store.mongo import mongo_client, write_gate
 from optimize_runtime.store.write_gate import WriteGate
 
@@ -30,11 +31,13 @@ class ImportWiring:
     sweeper: Sweeper
     pause: PausePoints
     importer: Importer
+    authoring: Authoring
 
 
 def wire(config: ImportConfig, mongo: MongoClient | None = None) -> ImportWiring:
     """`mongo`: a client made by the caller (tests pass one with command monitoring)."""
     common = config.common
+    register_catalog_rpc()
     client = mongo or mongo_client(common)
     db, gate = client[common.entities_db], write_gate(common)
     catalog = RpcClient(common.amqp_url, common.rpc_queue, timeout_s=common.rpc_timeout_s)
@@ -42,6 +45,7 @@ def wire(config: ImportConfig, mongo: MongoClient | None = None) -> ImportWiring
     entities = EntityStore(db, gate)
     pause = PausePoints(config.pause_at, config.pause_file)
     journal = ImportJournal(db, entities, gate, lease_s=config.import_lease_s, pause=pause)
+    import_catalog = ImportCatalog(RemoteService("catalog", catalog))
     return ImportWiring(
         config=config,
         mongo=client,
@@ -53,7 +57,9 @@ def wire(config: ImportConfig, mongo: MongoClient | None = None) -> ImportWiring
         import_journal=journal,
         sweeper=Sweeper(journal, config.sweep_interval_s),
         pause=pause,
-        importer=Importer(ImportCatalog(catalog), journal, ImportEvents(events).publish,
+        importer=Importer(import_catalog, journal, events.publish_or_log,
                           max_entities=config.max_import_entities,
                           max_name_length=config.max_entity_name_length),
+        authoring=Authoring(store=entities, collection_access=import_catalog.collection_access,
+                            publish=events.publish_or_log, max_name_length=config.max_entity_name_length),
     )

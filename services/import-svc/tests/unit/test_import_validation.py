@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from contracts.catalog_rpc import ImportCheck
 from contracts.errors import ServiceError
 from import_svc.domain.importing import Importer, ImportRefused, ImportRequest
 from optimize_runtime.identity import SYSTEM_USER, Identity
@@ -27,8 +28,14 @@ class FakeCatalog:
         self.collections = collections or {}  # id -> {"name", "role", "scope": {(type, key): [tenants]}}
         self.calls = []
 
-    def check_import(self, params):
+    def check_import(self, user, collection_id, definitions, *, check_authorization):
+        params = {"user": user.as_rpc_user(), "collectionId": collection_id,
+                  "definitions": [definition.as_message() for definition in definitions],
+                  "checkAuthorization": check_authorization}
         self.calls.append(copy.deepcopy(params))
+        return ImportCheck.from_result(self._answer(params))
+
+    def _answer(self, params):
         collection = self.collections.get(params["collectionId"])
         checks = []
         for ref in params["definitions"]:

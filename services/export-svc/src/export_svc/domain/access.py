@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from contracts.catalog_rpc import CollectionAccess, DefinitionRef, ExportCheck, ForbiddenDefinition
 from contracts.entities import EXPORT, VIEW, may
 from contracts.errors import ErrorCode, ServiceError
 from optimize_runtime.identity import Identity
@@ -21,9 +22,10 @@ ACTION_WORDS = {VIEW: "see", EXPORT: "export"}
 
 
 class AccessQuestions(Protocol):
-    def check_export(self, user: Identity, definitions: list[dict],
-                     collection_ids: list[str] | None = None) -> dict: ...
-    def collection_access(self, user: Identity, collection_ids: list[str] | None) -> dict[str, dict]: ...
+    def check_export(self, user: Identity, definitions: list[DefinitionRef],
+                     collection_ids: list[str] | None = None) -> ExportCheck: ...
+    def collection_access(self, user: Identity,
+                          collection_ids: list[str] | None) -> dict[str, CollectionAccess]: ...
 
 
 @dataclass
@@ -32,19 +34,21 @@ class EntityAccess:
 
     def require(self, user: Identity, action: str, documents: Sequence[dict],
                 definitions: list[dict]) -> dict[str, str]:
-        """Refuses unless the caller may do `action` with every document (and read every definition);
-        the caller's role in each collection involved, by id."""
+        """Refuses unless the caller may do `action` with every document (and read every definition, as
+        `contracts.export_file.definitions_of` lists them); the caller's role in each collection
+        involved, by id."""
         collection_ids = _collections_of(documents)
         if user.public_api:
             self._require_public(user, documents, collection_ids)
             return {}
         if not definitions and not collection_ids:
-            verdict: dict = {"forbiddenDefinitions": [], "collections": []}
+            verdict = ExportCheck(())
         else:
-            verdict = self.catalog.check_export(user, definitions, collection_ids)
-        access = {collection["id"]: collection for collection in verdict.get("collections", [])}
+            verdict = self.catalog.check_export(
+                user, [DefinitionRef.from_message(definition) for definition in definitions], collection_ids)
+        access = verdict.collections
         _refuse_gone(documents, access)
-        roles = {cid: c["role"] for cid, c in access.items() if c.get("exists") and c.get("role")}
+        roles = {cid: c.role for cid, c in access.items() if c.exists and c.role}
         refused = [document["id"] for document in documents if not may(action, document, user.user_id, roles)]
         if refused:
             raise ServiceError(
@@ -54,7 +58,7 @@ class EntityAccess:
                 "A private entity is its owner's; one in a collection needs a role there "
                 + ("(editor or manager to export)" if action == EXPORT else ""),
                 id=refused[0], ids=refused)
-        _refuse_forbidden_definitions(user, action, verdict["forbiddenDefinitions"])
+        _refuse_forbidden_definitions(user, action, verdict.forbidden)
         return roles
 
     def _require_public(self, user: Identity, documents: Sequence[dict], collection_ids: list[str]) -> None:
@@ -77,19 +81,21 @@ def _kind(documents: Sequence[dict], entity_id: str) -> str:
     return next(document["entityType"] for document in documents if document["id"] == entity_id)
 
 
-def _refuse_gone(documents: Sequence[dict], access: dict[str, dict]) -> None:
+def _refuse_gone(documents: Sequence[dict], access: dict[str, CollectionAccess]) -> None:
     gone = [document["id"] for document in documents if document.get("collectionId")
-            and not access.get(document["collectionId"], {}).get("exists")]
+            and not (document["collectionId"] in access and access[document["collectionId"]].exists)]
     if gone:
         kind = _kind(documents, gone[0]).title()
         raise ServiceError(ErrorCode.NOT_FOUND, f"{kind} '{gone[0]}' does not exist",
                            "Its collection has been deleted", id=gone[0], ids=gone)
 
 
-def _refuse_forbidden_definitions(user: Identity, action: str, forbidden: list[dict]) -> None:
+def _refuse_forbidden_definitions(user: Identity, action: str,
+                                  forbidden: Sequence[ForbiddenDefinition]) -> None:
     if forbidden:
-        names = ", ".join(f"{definition['type']} '{definition['key']}'" for definition in forbidden)
+        names = ", ".join(f"{definition.type} '{definition.key}'" for definition in forbidden)
         raise ServiceError(ErrorCode.FORBIDDEN,
                            f"User '{user.user_id}' may not {ACTION_WORDS[action]}: {names}",
                            "The user is not authorized for these definitions (or some of their tenants) that "
-                           "the reports read", definitions=forbidden)
+                           "the reports read",
+                           definitions=[definition.as_message() for definition in forbidden])

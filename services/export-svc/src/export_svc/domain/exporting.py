@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from contracts.catalog_rpc import CollectionAccess
 from contracts.entities import EXPORT, export_entity_from_stored
 from contracts.errors import ErrorCode, ServiceError
 from contracts.events import ENTITY_EXPORTED, new_event
@@ -110,14 +111,14 @@ class Exporter:
         return documents, references
 
 
-def _refuse_inaccessible_collections(user: Identity, requested: list[str], access: dict[str, dict],
-                                     require_role: bool) -> None:
-    unknown = [cid for cid in requested if not access.get(cid, {}).get("exists")]
+def _refuse_inaccessible_collections(user: Identity, requested: list[str],
+                                     access: dict[str, CollectionAccess], require_role: bool) -> None:
+    unknown = [cid for cid in requested if cid not in access or not access[cid].exists]
     if unknown:
         raise ServiceError(ErrorCode.NOT_FOUND, f"Collection '{unknown[0]}' does not exist",
                            f"These collections do not exist: {', '.join(unknown)}",
                            id=unknown[0], ids=unknown)
-    without_role = [cid for cid in requested if access[cid].get("role") is None]
+    without_role = [cid for cid in requested if access[cid].role is None]
     if require_role and without_role:
         raise ServiceError(ErrorCode.FORBIDDEN,
                            f"User '{user.user_id}' has no role in collection '{without_role[0]}'",

@@ -6,10 +6,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from contracts.catalog_rpc import CollectionAccess
 from contracts.entities import OWNER_ROLE, VIEW
 from contracts.errors import ErrorCode, ServiceError, not_found
 from contracts.export_file import definitions_of
-from export_svc.domain.access import EntityAccess
+from export_svc.domain.access import AccessQuestions, EntityAccess
 from optimize_runtime.identity import Identity
 
 ENTITY_NAMES = {"report": "Report", "dashboard": "Dashboard"}
@@ -21,10 +22,8 @@ class EntityDocuments(Protocol):
     def summaries_in_collection(self, collection_id: str) -> list[dict]: ...
 
 
-class CollectionRoles(Protocol):
-    def collection_access(self, user: Identity, collection_ids: list[str] | None) -> dict[str, dict]: ...
-    def check_export(self, user: Identity, definitions: list[dict],
-                     collection_ids: list[str] | None = None) -> dict: ...
+class CollectionRoles(AccessQuestions, Protocol):
+    """The catalog questions reading asks: the access questions, and the user's collections."""
 
 
 @dataclass(frozen=True)
@@ -48,13 +47,13 @@ class EntityReading:
 
     def collection_entities(self, user: Identity, collection_id: str) -> list[Seen]:
         access = self.catalog.collection_access(user, [collection_id]).get(collection_id)
-        if access is None or not access["exists"]:
+        if access is None or not access.exists:
             raise not_found("Collection", collection_id)
-        if access.get("role") is None:
+        if access.role is None:
             raise ServiceError(ErrorCode.FORBIDDEN,
                                f"User '{user.user_id}' has no role in collection '{collection_id}'",
                                collectionId=collection_id)
-        return _newest_first(Seen(document, access["role"])
+        return _newest_first(Seen(document, access.role)
                              for document in self.entities.summaries_in_collection(collection_id))
 
     def entity(self, user: Identity, entity_type: str, entity_id: str) -> Seen:
@@ -67,9 +66,9 @@ class EntityReading:
         return Seen(document, _role_of(document, roles))
 
 
-def _roles(access: dict[str, dict]) -> dict[str, str]:
-    return {cid: collection["role"] for cid, collection in access.items()
-            if collection["exists"] and collection.get("role")}
+def _roles(access: dict[str, CollectionAccess]) -> dict[str, str]:
+    return {cid: collection.role for cid, collection in access.items()
+            if collection.exists and collection.role}
 
 
 def _role_of(document: dict, roles: dict[str, str]) -> str:

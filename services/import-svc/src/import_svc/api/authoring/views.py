@@ -1,12 +1,7 @@
 """Optimize's authoring paths: create reports and dashboards, change and delete them."""
 
-import logging
-from functools import partial
-
 from flask import current_app
-from marshmallow import ValidationError
 
-from import_svc.api.authoring.collection_access import ask_collection_access
 from import_svc.api.authoring.schemas import (
     DashboardBodySchema,
     DashboardChangesSchema,
@@ -16,10 +11,7 @@ from import_svc.api.authoring.schemas import (
 )
 from import_svc.domain.authoring import Authoring
 from optimize_runtime.http import Blueprint, current_identity, request_id
-from optimize_runtime.messaging import EventPublisher, EventPublishFailed
 from optimize_runtime.observability.metrics import record_entities_written
-
-log = logging.getLogger(__name__)
 
 reports = Blueprint("authoring_reports", __name__, url_prefix="/api/report",
                     description="Create, change and delete reports")
@@ -27,19 +19,8 @@ dashboards = Blueprint("authoring_dashboards", __name__, url_prefix="/api/dashbo
                        description="Create, change and delete dashboards")
 
 
-def _publish(events: EventPublisher, event: dict) -> None:
-    # The entity is stored already: a lost event must not turn into an error the user would retry.
-    try:
-        events.publish(event)
-    except (EventPublishFailed, ValidationError):
-        log.exception("could not publish %s for %s", event["type"], event["entityIds"])
-
-
 def _authoring() -> Authoring:
-    wiring = current_app.extensions["import"]
-    return Authoring(store=wiring.entities, collection_access=partial(ask_collection_access, wiring.catalog),
-                     publish=partial(_publish, wiring.events),
-                     max_name_length=wiring.config.max_entity_name_length)
+    return current_app.extensions["import"].authoring
 
 
 def _create(export_type: str, body: dict) -> dict:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from contracts.catalog_rpc import CollectionAccess
 from contracts.entities import (
     EDIT_ROLES,
     content_fields,
@@ -39,16 +40,6 @@ class EntityDocuments(Protocol):
     def get(self, entity_id: str, entity_type: str | None = None) -> dict | None: ...
     def get_many(self, entity_ids: Iterable[str], entity_type: str | None = None) -> dict[str, dict]: ...
     def storage_problem(self, entity: dict) -> str | None: ...
-
-
-@dataclass(frozen=True)
-class CollectionAccess:
-    """What the catalog says about one collection, for one user."""
-
-    id: str
-    exists: bool
-    name: str | None = None
-    role: str | None = None
 
 
 # (user, collection ids) -> what the catalog says about each; one RPC.

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
+from contracts.catalog_rpc import DefinitionRef, ImportCheck
 from contracts.errors import ErrorCode, ServiceError, not_found
 from contracts.events import ENTITY_IMPORTED, IMPORT_REJECTED, new_event
 from contracts.export_file import read_export_file
@@ -23,7 +24,7 @@ from import_svc.domain.importing.plan import ImportPlan, plan_import
 from import_svc.domain.importing.prerequisites import (
     EDITING_ROLES,
     CatalogVerdict,
-    check_import_params,
+    distinct_references,
     prerequisite_problems,
 )
 from import_svc.domain.importing.refusal import (
@@ -56,7 +57,9 @@ class Idempotency:
 
 
 class Catalog(Protocol):
-    def check_import(self, params: dict) -> dict: ...
+    def check_import(self, user: Identity, collection_id: str | None, definitions: list[DefinitionRef], *,
+                     check_authorization: bool) -> ImportCheck:
+        """The catalog's verdict on every reference, the collection and the user, in one call."""
 
 
 class ImportStore(Protocol):
@@ -144,18 +147,17 @@ class Importer:
         if not entities and request.collection_id is None:
             return CatalogVerdict()
         identity = request.identity
-        result = self.catalog.check_import(check_import_params(
-            identity.as_rpc_user(), request.collection_id, entities,
+        verdict = CatalogVerdict.of(self.catalog.check_import(
+            identity, request.collection_id, distinct_references(entities),
             check_authorization=not identity.public_api))
-        verdict = CatalogVerdict.from_result(result)
         if request.collection_id is not None:
             collection = verdict.collection
-            if collection is None or not collection["exists"]:
+            if collection is None or not collection.exists:
                 raise not_found("Collection", request.collection_id)
-            if not identity.public_api and collection.get("role") not in EDITING_ROLES:
+            if not identity.public_api and collection.role not in EDITING_ROLES:
                 raise ServiceError(
                     ErrorCode.FORBIDDEN,
-                    f"User '{identity.user_id}' may not import into collection '{collection.get('name')}'",
+                    f"User '{identity.user_id}' may not import into collection '{collection.name}'",
                     "Importing into a collection needs the editor or manager role in it",
                     collectionId=request.collection_id)
         return verdict

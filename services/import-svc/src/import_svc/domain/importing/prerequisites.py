@@ -4,6 +4,7 @@ target, forbidden to the user, or outside the target collection's scope (keys or
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from contracts.catalog_rpc import CollectionAccess, DefinitionCheck, DefinitionRef, ImportCheck
 from contracts.errors import ErrorCode
 from import_svc.domain.importing.refusal import ImportProblem
 
@@ -11,8 +12,6 @@ DEFINITION_TYPE_OF = {"single_process_report": "process", "single_decision_repor
 EDITING_ROLES = ("editor", "manager")
 
 DefinitionKey = tuple[str, str]
-# (type, key, versions, tenants): one definition exactly as a report reads it.
-ReferenceKey = tuple[str, str, tuple[str, ...], tuple[str | None, ...]]
 
 
 @dataclass(frozen=True)
@@ -28,13 +27,10 @@ class DefinitionUse:
         return self.type, self.definition["key"]
 
     @property
-    def reference(self) -> ReferenceKey:
-        return reference_key(self.type, self.definition)
-
-
-def reference_key(definition_type: str, definition: dict) -> ReferenceKey:
-    return (definition_type, definition["key"], tuple(definition["versions"]),
-            tuple(definition["tenantIds"]))
+    def reference(self) -> DefinitionRef:
+        """The definition exactly as the report reads it (type, key, versions, tenants)."""
+        return DefinitionRef(self.type, self.definition["key"], tuple(self.definition["versions"]),
+                             tuple(self.definition["tenantIds"]))
 
 
 def definition_uses(entities: list[dict]) -> Iterator[DefinitionUse]:
@@ -46,43 +42,36 @@ def definition_uses(entities: list[dict]) -> Iterator[DefinitionUse]:
             yield DefinitionUse(entity, definition_type, definition)
 
 
-def check_import_params(user: dict, collection_id: str | None, entities: list[dict],
-                        check_authorization: bool) -> dict:
-    """The one `check_import` request that answers the whole file: each distinct reference once, so that
+def distinct_references(entities: list[dict]) -> list[DefinitionRef]:
+    """What the one `check_import` call asks about the whole file: each distinct reference once, so that
     every report is judged (and gets the XML) for its own versions and tenants, as in Optimize."""
-    references = {use.reference: None for use in definition_uses(entities)}
-    definitions = [{"type": definition_type, "key": key, "versions": list(versions),
-                    "tenantIds": list(tenants)} for definition_type, key, versions, tenants in references]
-    return {"user": user, "collectionId": collection_id, "definitions": definitions,
-            "checkAuthorization": check_authorization}
+    return list(dict.fromkeys(use.reference for use in definition_uses(entities)))
 
 
 @dataclass
 class CatalogVerdict:
     """What `check_import` answered: the collection (or None) and one check per reference."""
 
-    collection: dict | None = None
-    checks: dict[ReferenceKey, dict] = field(default_factory=dict)
+    collection: CollectionAccess | None = None
+    checks: dict[DefinitionRef, DefinitionCheck] = field(default_factory=dict)
 
     @classmethod
-    def from_result(cls, result: dict) -> "CatalogVerdict":
-        return cls(result.get("collection"),
-                   {reference_key(check["type"], check): check for check in result["definitions"]})
+    def of(cls, answer: ImportCheck) -> "CatalogVerdict":
+        return cls(answer.collection, {check.ref: check for check in answer.definitions})
 
-    def check(self, use: DefinitionUse) -> dict:
+    def check(self, use: DefinitionUse) -> DefinitionCheck:
         # A definition the catalog did not answer for is one it does not know.
-        return self.checks.get(use.reference) or {
-            "type": use.type, "key": use.definition["key"], "versions": [], "tenantIds": [],
-            "exists": False, "authorized": True, "missingVersions": []}
+        return self.checks.get(use.reference) or DefinitionCheck(
+            DefinitionRef(use.type, use.definition["key"], (), ()), exists=False, authorized=True)
 
     def kept_versions(self, use: DefinitionUse) -> list[str]:
         """The listed versions that exist in the target (`all` and `latest` do when any version does)."""
-        missing = set(self.check(use).get("missingVersions") or [])
+        missing = set(self.check(use).missing_versions)
         return [version for version in use.definition["versions"] if version not in missing]
 
     def xml_of(self, use: DefinitionUse) -> str | None:
         """The target's XML of the latest existing version this use lists."""
-        return self.check(use).get("xml")
+        return self.check(use).xml
 
 
 def _summaries(uses: list[DefinitionUse]) -> list[dict]:
@@ -126,9 +115,9 @@ def _missing(uses: list[DefinitionUse], verdict: CatalogVerdict) -> ImportProble
     for use in uses:
         check = verdict.check(use)
         tenants = use.definition["tenantIds"]
-        missing_tenants = [tenant for tenant in tenants if tenant in (check.get("missingTenants") or [])]
+        missing_tenants = [tenant for tenant in tenants if tenant in check.missing_tenants]
         # A report whose own tenants all lack the definition is missing it, whatever other tenants hold.
-        if not check["exists"] or (tenants and len(missing_tenants) == len(tenants)):
+        if not check.exists or (tenants and len(missing_tenants) == len(tenants)):
             references.append((use.key, use.definition["versions"], missing_tenants or tenants))
         elif use.definition["versions"] and not verdict.kept_versions(use):
             references.append((use.key, use.definition["versions"], tenants))
@@ -147,12 +136,12 @@ def _missing(uses: list[DefinitionUse], verdict: CatalogVerdict) -> ImportProble
 
 
 def _forbidden(uses: list[DefinitionUse], verdict: CatalogVerdict) -> ImportProblem | None:
-    failing = [use for use in uses if not verdict.check(use)["authorized"]]
+    failing = [use for use in uses if not verdict.check(use).authorized]
     if not failing:
         return None
     definitions = _merged([
-        (use.key, verdict.check(use)["versions"],
-         verdict.check(use).get("forbiddenTenants") or verdict.check(use)["tenantIds"])
+        (use.key, list(verdict.check(use).ref.versions),
+         list(verdict.check(use).forbidden_tenants or verdict.check(use).ref.tenant_ids))
         for use in failing])
     return ImportProblem(
         ErrorCode.IMPORT_DEFINITION_FORBIDDEN,
@@ -163,16 +152,16 @@ def _forbidden(uses: list[DefinitionUse], verdict: CatalogVerdict) -> ImportProb
 
 def _conflicted_collection(verdict: CatalogVerdict) -> list[dict]:
     collection = verdict.collection
-    return [{"id": collection["id"], "type": "collection", "name": collection.get("name")}]
+    return [{"id": collection.id, "type": "collection", "name": collection.name}]
 
 
 def _out_of_scope(uses: list[DefinitionUse], verdict: CatalogVerdict) -> ImportProblem | None:
-    failing = [use for use in uses if verdict.check(use).get("inScope") is False]
+    failing = [use for use in uses if verdict.check(use).in_scope is False]
     if not failing:
         return None
     definitions = _merged([(use.key, use.definition["versions"], use.definition["tenantIds"])
                            for use in failing])
-    name = verdict.collection.get("name")
+    name = verdict.collection.name
     return ImportProblem(
         ErrorCode.NON_DEFINITION_SCOPE_COMPLIANT_CONFLICT,
         f"Collection '{name}' does not have {_named(definitions)} in its data sources.",
@@ -185,17 +174,16 @@ def _tenants_out_of_scope(uses: list[DefinitionUse], verdict: CatalogVerdict) ->
     failing, references = [], []
     for use in uses:
         check = verdict.check(use)
-        if check.get("inScope") is False:
+        if check.in_scope is False:
             continue
-        outside = [tenant for tenant in use.definition["tenantIds"]
-                   if tenant in (check.get("tenantsOutOfScope") or [])]
+        outside = [tenant for tenant in use.definition["tenantIds"] if tenant in check.tenants_out_of_scope]
         if outside:
             failing.append(use)
             references.append((use.key, use.definition["versions"], outside))
     if not failing:
         return None
     definitions = _merged(references)
-    name = verdict.collection.get("name")
+    name = verdict.collection.name
     return ImportProblem(
         ErrorCode.NON_TENANT_SCOPE_COMPLIANT_CONFLICT,
         f"Collection '{name}' does not have these tenants in its data sources: "
