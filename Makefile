@@ -30,7 +30,7 @@ token: $(STAMP)
 	@$(VENV)/bin/optimize-local token $(USER) --groups "$(GROUPS)"
 
 benchmark: $(STAMP)
-	$(VENV)/bin/python benchmarks/import_export.py
+	$(VENV)/bin/python benchmarks/import_export.py $(BENCHMARK_ARGS)
 
 clean:
 	rm -rf $(VENV) .tools

@@ -1,42 +1,60 @@
-"""Import and export throughput and latency, in-process or over HTTP against the real processes.
+"""The floor and the product, measured in one run on the same processes and servers; ratios as the headline.
 
-Starts (or finds, from OPTIMIZE_MONGODB_URI / OPTIMIZE_AMQP_URL) MongoDB and RabbitMQ as the tests do, and
-for export files of 1, 50 and 500 entities prints imports/s and the latency percentiles of import and of
-export (the export of what was just imported: the dashboard with all its reports).
+Starts (or finds, from OPTIMIZE_MONGODB_URI / OPTIMIZE_AMQP_URL: a real replica set works) MongoDB and
+RabbitMQ as the tests do, then the real processes: `catalog-svc serve`, `catalog-svc rpc`, `export-svc serve`,
+`import-svc serve` (gunicorn) on free loopback ports with their own databases, queue and exchange names.
 
-- default: one installation in this process (the three Flask apps through their WSGI test clients, a
-  catalog RPC worker thread), one client. No HTTP socket in between: the numbers are the services' own cost.
-- `--http`: the real thing. `catalog-svc serve`, `catalog-svc rpc`, `export-svc serve` and `import-svc serve`
-  as subprocesses (gunicorn) on free loopback ports, with their own databases, queue and exchange names,
-  the catalog seeded over HTTP, and 1 and 4 concurrent clients. Everything started is stopped at the end.
+1. Floor pieces: an HTTP no-op through the same gunicorn (GET /healthz of import-svc), one RPC echo on the
+   same broker, the writes the atomic-import design needs of the same documents the product stored, the
+   read of those documents, JSON decoding of the file and encoding of the export (see `floor.py`).
+2. The product: import p50/p95/p99 for files of 1, 100, 1,000 and 10,000 entities (N-1 single reports and
+   a dashboard showing them all), with the CPU of every process per import; export of a dashboard with
+   100 reports and of a collection of 1,000 entities; 1-entity imports/s with 1, 4 and 16 concurrent
+   clients, with CPU per import summed over every process (services, store, broker, clients) against the
+   cores, and the RPC and store ceilings measured in the same run; peak RSS of the import worker per MB.
+3. The headline: each measurement as a ratio to its floor, against the targets. The whole result goes to
+   `benchmarks/results/<time>-<host>.json`; a full run also appends its headline to BENCHMARKS.md.
 
-    make benchmark                       # or: .venv/bin/python benchmarks/import_export.py --rounds 50
-    .venv/bin/python benchmarks/import_export.py --http --clients 1 4
+    make benchmark                                          # full run, about 3-5 minutes
+    .venv/bin/python benchmarks/import_export.py --quick    # every step with a minimal budget
 """
 
 import argparse
+import http.client
 import json
+import math
 import os
-import platform
 import signal
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from contextlib import ExitStack
+from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlparse
 
-from optimize_runtime.identity import issue_token
-from optimize_runtime.infra.ports import free_port
-from optimize_testing.pytest_plugin import isolated_names, service_environ
-from optimize_testing.servers import TestServers, start_test_servers
+from pymongo import MongoClient
 
+sys.path.insert(0, str(Path(__file__).parent))
+
+import floor  # noqa: E402 - the benchmark's own modules, beside it
+import machine  # noqa: E402
+
+import contracts.catalog_rpc  # noqa: E402,F401 - registers check_import for the catalog ceiling
+from optimize_runtime.identity import issue_token  # noqa: E402
+from optimize_runtime.infra.ports import free_port  # noqa: E402
+from optimize_runtime.messaging import RpcClient  # noqa: E402
+from optimize_runtime.store.write_gate import write_gate_for  # noqa: E402
+from optimize_testing.pytest_plugin import isolated_names, service_environ  # noqa: E402
+from optimize_testing.servers import TestServers, start_test_servers  # noqa: E402
+
+HERE = Path(__file__).parent
 KEY = "invoice"
 DEFINITIONS = [{"type": "process", "key": KEY, "name": "Invoice", "version": "1", "tenantId": None}]
 AUTHORIZATIONS = [{"identity": {"id": "demo", "type": "user"}, "definitionType": "process",
                    "definitionKey": KEY, "tenants": [None]}]
+SCOPE = [{"definitionType": "process", "definitionKey": KEY, "tenants": [None]}]
 # (console script, command, port variable); the RPC worker has no HTTP port of its own.
 SERVICE_PROCESSES = (
     ("catalog-svc", "serve", "OPTIMIZE_CATALOG_PORT"),
@@ -44,8 +62,30 @@ SERVICE_PROCESSES = (
     ("export-svc", "serve", "OPTIMIZE_EXPORT_PORT"),
     ("import-svc", "serve", "OPTIMIZE_IMPORT_PORT"),
 )
-REQUEST_TIMEOUT_S = 120
-START_TIMEOUT_S = 60
+REQUEST_TIMEOUT_S = 300
+START_TIMEOUT_S = 90
+
+# The targets of the performance issue: (what, limit, "max" or "min").
+TARGETS = {
+    "import1": 1.5, "export100Dashboard": 1.5, "import1000VsWrites": 1.3, "import10000Vs1000": 10.5,
+    "peakRssPerFileMb": 3.0, "importsPerSecond16Clients": 270.0,
+}
+
+
+class Budget:
+    """Rounds and durations: a full run (about 3-5 minutes) or `--quick` (every step, tiny budget)."""
+
+    def __init__(self, quick: bool) -> None:
+        self.quick = quick
+        self.sizes = [1, 100, 300] if quick else [1, 100, 1000, 10_000]
+        self.rounds = {1: 8, 100: 3, 300: 2} if quick else {1: 60, 100: 20, 1000: 8, 10_000: 3}
+        self.export_rounds = 3 if quick else 20
+        self.collection_size = 100 if quick else 1000
+        self.clients = [1, 4] if quick else [1, 4, 16]
+        self.window_s = 1.0 if quick else 6.0
+        self.ceiling_s = 0.5 if quick else 2.5
+        self.ceiling_threads = 4 if quick else 16
+        self.rss_file_bytes = (3 if quick else 30) * 2**20
 
 
 def export_file(entity_count: int) -> list[dict]:
@@ -70,70 +110,67 @@ def export_file(entity_count: int) -> list[dict]:
     return [*reports, dashboard]
 
 
-def milliseconds(samples: list[float], fraction: float) -> str:
-    """The percentile `fraction` of the samples (nearest rank), as a column."""
-    ordered = sorted(samples)
-    return f"{ordered[round(fraction * (len(ordered) - 1))] * 1000:>9.1f}ms"
+def large_file(total_bytes: int, reports: int = 1000) -> bytes:
+    """About `total_bytes` of export file: single reports carrying their BPMN XML, as Optimize exports."""
+    file = export_file(reports + 1)
+    xml_bytes = max(0, (total_bytes - len(json.dumps(file))) // reports)
+    for report in file[:-1]:
+        report["data"]["configuration"]["xml"] = "<bpmn:definitions>" + "x" * max(0, xml_bytes - 37) \
+            + "</bpmn:definitions>"
+    return json.dumps(file).encode()
 
 
-def timed(call, *args, **kwargs):
+def timed(call, *args) -> float:
     start = time.perf_counter()
-    result = call(*args, **kwargs)
-    return time.perf_counter() - start, result
+    call(*args)
+    return time.perf_counter() - start
 
 
-def machine_facts(servers: TestServers) -> str:
-    cpu_model = next((line.split(":", 1)[1].strip() for line in _read_lines("/proc/cpuinfo")
-                      if line.startswith("model name")), platform.processor() or "unknown")
-    store = ("embedded nx-27017 (write gate on: writes serialized)" if servers.mongodb_embedded
-             else servers.mongodb_uri)
-    load = " ".join(_read_lines("/proc/loadavg")[0].split()[:3]) if _read_lines("/proc/loadavg") else "?"
-    return (f"machine: {os.cpu_count()} CPUs ({len(os.sched_getaffinity(0))} usable), {cpu_model}; "
-            f"Python {platform.python_version()}; load average {load}\nstore: {store}")
+def percentile(samples: list[float], fraction: float) -> float:
+    """Nearest rank, in milliseconds."""
+    ordered = sorted(samples)
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)] * 1000
 
 
-def _read_lines(path: str) -> list[str]:
-    try:
-        return Path(path).read_text().splitlines()
-    except OSError:
-        return []
+def summary(samples: list[float]) -> dict:
+    return {"n": len(samples), "p50": percentile(samples, .5), "p95": percentile(samples, .95),
+            "p99": percentile(samples, .99)}
 
 
-def in_process(servers: TestServers, options: argparse.Namespace, stack: ExitStack) -> None:
-    from optimize_testing.installation import start_installation
+class HttpClient:
+    """One keep-alive connection, for one thread."""
 
-    installation = start_installation(servers, isolated_names("bench"))
-    stack.callback(installation.close)
-    headers = installation.headers()
-    installation.catalog.post("/api/definition", json=DEFINITIONS, headers=headers)
-    installation.catalog.post("/api/authorization", headers=headers, json=AUTHORIZATIONS)
-    imports, export = installation.imports, installation.export
-    print(f"{options.rounds} rounds per size; in-process WSGI clients, one at a time; CPU: this process's "
-          "CPU time per import (every service, not the store), steadier than latency on a busy machine\n")
-    print(f"{'entities':>8} {'imports/s':>10} {'import p50':>11} {'import p95':>11} {'CPU p50':>11} "
-          f"{'entities/s':>11} {'export p50':>11} {'export p95':>11}")
+    def __init__(self, base_url: str, token: str) -> None:
+        url = urlparse(base_url)
+        self.host, self.port, self.token = url.hostname, url.port, token
+        self._connection: http.client.HTTPConnection | None = None
 
-    for size in options.sizes:
-        body = json.dumps(export_file(size))
-        import_times, import_cpu_times, export_times = [], [], []
-        for _ in range(options.rounds):
-            cpu_start = time.process_time()
-            elapsed, response = timed(imports.post, "/api/import", data=body,
-                                      content_type="application/json", headers=headers)
-            if response.status_code != 200:
-                raise SystemExit(f"import of {size} entities failed: {response.get_data(as_text=True)}")
-            import_times.append(elapsed)
-            import_cpu_times.append(time.process_time() - cpu_start)
-            last = response.json[-1]
-            path = f"/api/export/{last['entityType']}/json/{last['id']}/bench.json"
-            elapsed, response = timed(export.get, path, headers=headers)
-            if response.status_code != 200:
-                raise SystemExit(f"export of {size} entities failed: {response.get_data(as_text=True)}")
-            export_times.append(elapsed)
-        rate = len(import_times) / sum(import_times)
-        print(f"{size:>8} {rate:>10.1f} {milliseconds(import_times, .5)} "
-              f"{milliseconds(import_times, .95)} {milliseconds(import_cpu_times, .5)} {rate * size:>11.0f} "
-              f"{milliseconds(export_times, .5)} {milliseconds(export_times, .95)}")
+    def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        for attempt in (1, 2):
+            reused = self._connection is not None
+            if self._connection is None:
+                self._connection = http.client.HTTPConnection(self.host, self.port, timeout=REQUEST_TIMEOUT_S)
+            try:
+                self._connection.request(method, path, body, headers)
+                response = self._connection.getresponse()
+                data = response.read()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self.close()
+                if attempt == 2 or not reused:  # only a kept-alive connection the server closed is retried
+                    raise
+                continue
+            if response.will_close:
+                self.close()
+            return response.status, data
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
 
 class ServiceProcesses:
@@ -152,8 +189,12 @@ class ServiceProcesses:
         with self.log_path.open("ab") as log:
             for script, command, _ in SERVICE_PROCESSES:
                 self.children.append(subprocess.Popen(
-                    [str(bin_dir / script), command], env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                    [str(bin_dir / script), command], env=self.env, stdout=subprocess.DEVNULL, stderr=log,
                     start_new_session=True))
+
+    def pid_of(self, script: str, command: str) -> int:
+        return self.children[SERVICE_PROCESSES.index(next(
+            p for p in SERVICE_PROCESSES if p[:2] == (script, command)))].pid
 
     def wait_ready(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -163,8 +204,11 @@ class ServiceProcesses:
                     raise SystemExit(f"a service exited while starting:\n{self.log_tail()}")
                 if time.monotonic() > deadline:
                     raise SystemExit(f"not ready within {START_TIMEOUT_S} s; see {self.log_path}")
-                if request("GET", f"{self.url(port_variable)}/readyz", timeout_s=3)[0] == 200:
-                    break
+                try:
+                    if HttpClient(self.url(port_variable), "").request("GET", "/readyz")[0] == 200:
+                        break
+                except OSError:
+                    pass
                 time.sleep(0.3)
 
     def log_tail(self) -> str:
@@ -183,129 +227,431 @@ class ServiceProcesses:
                 child.wait()
 
 
-def request(method: str, url: str, *, token: str | None = None, body: bytes | None = None,
-            timeout_s: float = REQUEST_TIMEOUT_S) -> tuple[int, bytes]:
-    """Status and body; a refused connection is status 0."""
-    headers = {"Content-Type": "application/json"} if body is not None else {}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, body, headers, method=method),
-                                    timeout=timeout_s) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
-    except OSError:
-        return 0, b""
+class Cpu:
+    """CPU seconds of every process taking part: the services (with their gunicorn workers), the store and
+    the broker when they run on this machine, the RPC echo server, and this process (the clients)."""
+
+    def __init__(self, groups: dict[str, list[int]]) -> None:
+        # gunicorn's workers, the broker's helpers: the trees as they are once everything runs
+        self.groups = {name: machine.with_descendants(pids) for name, pids in groups.items() if pids}
+
+    def snapshot(self) -> dict[str, float]:
+        taken = {"clients": time.process_time()}  # first: the reading below is not the clients' work
+        taken.update({name: machine.cpu_seconds(pids) for name, pids in self.groups.items()})
+        taken["machineBusy"], taken["machineTotal"] = machine.machine_cpu()
+        return taken
+
+    @staticmethod
+    def spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+        return {name: after[name] - before[name] for name in before}
 
 
-def over_http(servers: TestServers, options: argparse.Namespace, stack: ExitStack) -> None:
-    ports = {f"OPTIMIZE_{name}_PORT": str(free_port())
-             for name in ("CATALOG", "EXPORT", "IMPORT", "OPERATIONS")}
-    env = {name: value for name, value in os.environ.items() if not name.startswith("OPTIMIZE_")}
-    env.update(service_environ(servers, isolated_names("benchhttp"), **ports, OPTIMIZE_HTTP_HOST="127.0.0.1",
-                               OPTIMIZE_HTTP_WORKERS=str(options.workers),
-                               OPTIMIZE_HTTP_THREADS=str(options.threads), OPTIMIZE_DEMO_SEED="0",
-                               OPTIMIZE_RPC_TIMEOUT_S="10", OPTIMIZE_GRACEFUL_TIMEOUT_S="5"))
-    services = ServiceProcesses(env, servers.data_dir / "services.log")
-    stack.callback(services.stop)
-    services.start()
-    services.wait_ready()
-    token = issue_token(env["OPTIMIZE_AUTH_JWT_SECRET"], "demo")
-    catalog, imports, export = (services.url(f"OPTIMIZE_{name}_PORT")
-                                for name in ("CATALOG", "IMPORT", "EXPORT"))
-    for path, payload in (("/api/definition", DEFINITIONS), ("/api/authorization", AUTHORIZATIONS)):
-        status, answer = request("POST", catalog + path, token=token, body=json.dumps(payload).encode())
-        if status != 200:
-            raise SystemExit(f"seeding {path} failed ({status}): {answer[:500]!r}")
-    _wait_for_rpc_worker(imports, token, services)
+class Benchmark:
+    def __init__(self, servers: TestServers, budget: Budget, options: argparse.Namespace,
+                 stack: ExitStack) -> None:
+        self.servers, self.budget, self.options, self.stack = servers, budget, options, stack
+        self.result: dict = {"kind": "quick" if budget.quick else "full",
+                             "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                             "machine": machine.facts(), "jsonLibraryOfTheFloor": floor.JSON_LIBRARY,
+                             "store": "embedded nx-27017 (write gate on)" if servers.mongodb_embedded
+                             else "MongoDB at OPTIMIZE_MONGODB_URI",
+                             "floor": {}, "product": {}, "throughput": {}, "ratios": {}}
 
-    print(f"{options.rounds} rounds per size and client count; gunicorn {options.workers} worker(s) x "
-          f"{options.threads} threads per service; HTTP over loopback (urllib, one connection per request)\n")
-    print(f"{'entities':>8} {'clients':>7} {'imports/s':>10} {'entities/s':>11} {'import p50':>11} "
-          f"{'p95':>11} {'p99':>11} {'export p50':>11} {'p95':>11} {'p99':>11}")
-    # Every gunicorn worker thread imports and exports once before anything is measured.
-    _run_clients(imports, export, token, export_file(1), options.workers * options.threads,
-                 options.workers * options.threads)
-    for size in options.sizes:
-        file = export_file(size)
-        for clients in options.clients:
-            wall, import_times, export_times = _run_clients(imports, export, token, file, clients,
-                                                            options.rounds)
-            rate = len(import_times) / wall
-            print(f"{size:>8} {clients:>7} {rate:>10.1f} {rate * size:>11.0f} "
-                  f"{milliseconds(import_times, .5)} {milliseconds(import_times, .95)} "
-                  f"{milliseconds(import_times, .99)} {milliseconds(export_times, .5)} "
-                  f"{milliseconds(export_times, .95)} {milliseconds(export_times, .99)}")
+    # --- setting up ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        names = isolated_names("bench")
+        self.names = names
+        ports = {f"OPTIMIZE_{name}_PORT": str(free_port()) for name in ("CATALOG", "EXPORT", "IMPORT",
+                                                                       "OPERATIONS")}
+        env = {name: value for name, value in os.environ.items() if not name.startswith("OPTIMIZE_")}
+        sizing = {}
+        if self.options.workers:
+            sizing["OPTIMIZE_HTTP_WORKERS"] = str(self.options.workers)
+        if self.options.threads:
+            sizing["OPTIMIZE_HTTP_THREADS"] = str(self.options.threads)
+        env.update(service_environ(self.servers, names, **ports, **sizing, OPTIMIZE_HTTP_HOST="127.0.0.1",
+                                   OPTIMIZE_DEMO_SEED="0", OPTIMIZE_RPC_TIMEOUT_S="30",
+                                   OPTIMIZE_GRACEFUL_TIMEOUT_S="5", OPTIMIZE_LOG_LEVEL="WARNING"))
+        self.env = env
+        self.services = ServiceProcesses(env, self.servers.data_dir / "services.log")
+        self.stack.callback(self.services.stop)
+        self.services.start()
+        self.services.wait_ready()
+        self.token = issue_token(env["OPTIMIZE_AUTH_JWT_SECRET"], "demo")
+        self.catalog_url, self.import_url, self.export_url = (
+            self.services.url(f"OPTIMIZE_{name}_PORT") for name in ("CATALOG", "IMPORT", "EXPORT"))
+        catalog = HttpClient(self.catalog_url, self.token)
+        for path, payload in (("/api/definition", DEFINITIONS), ("/api/authorization", AUTHORIZATIONS)):
+            self._expect(catalog.request("POST", path, json.dumps(payload).encode()), f"seeding {path}")
+        status, answer = self._expect(catalog.request("POST", "/api/collection", b'{"name": "Benchmark"}'),
+                                      "creating a collection")
+        self.collection_id = json.loads(answer)["id"]
+        self._expect(catalog.request("POST", f"/api/collection/{self.collection_id}/scope",
+                                     json.dumps(SCOPE).encode()), "the collection's scope")
+        self._wait_for_rpc_worker()
+        self.rpc_echo = floor.RpcEcho(self.servers.amqp_url, f"{names.rpc_queue}.echo").start()
+        self.stack.callback(self.rpc_echo.stop)
+        self.entities = MongoClient(self.servers.mongodb_uri)[names.entities_db]
+        self.stack.callback(self.entities.client.close)
+        gate = write_gate_for(self.servers.mongodb_embedded, self.servers.data_dir, self.servers.mongodb_uri)
+        self.store = floor.StoreFloor(self.servers.mongodb_uri, f"{names.entities_db}_floor", gate)
+        self.stack.callback(self.store.close)
+        self.cpu = Cpu(self._process_groups())
+        self.result["processes"] = {name: len(pids) for name, pids in self.cpu.groups.items()}
+
+    def _process_groups(self) -> dict[str, list[int]]:
+        groups = {f"{script} {command}": [self.services.pid_of(script, command)]
+                  for script, command, _ in SERVICE_PROCESSES}
+        groups["rpc echo server"] = [self.rpc_echo.pid]
+        for name, url in (("store", self.servers.mongodb_uri), ("broker", self.servers.amqp_url)):
+            parsed = urlparse(url.split(",")[0])
+            local = parsed.hostname in ("127.0.0.1", "localhost", "::1")
+            port = parsed.port or (27017 if name == "store" else 5672)
+            pid = machine.listening_pid(port) if local else None
+            groups[name] = [pid] if pid else []
+        return groups
+
+    def _wait_for_rpc_worker(self) -> None:
+        """A dry run needs the catalog RPC worker: it answers once the worker consumes its queue."""
+        client, body = HttpClient(self.import_url, self.token), json.dumps(export_file(1)).encode()
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while (status := client.request("POST", "/api/import?dryRun=true", body)[0]) != 200:
+            if status not in (0, 503) or time.monotonic() > deadline:
+                raise SystemExit(f"dry run answered {status}:\n{self.services.log_tail()}")
+            time.sleep(0.5)
+
+    @staticmethod
+    def _expect(answer: tuple[int, bytes], what: str) -> tuple[int, bytes]:
+        if not 200 <= answer[0] < 300:
+            raise SystemExit(f"{what} answered {answer[0]}: {answer[1][:500]!r}")
+        return answer
+
+    def _import(self, client: HttpClient, body: bytes, query: str = "") -> list[dict]:
+        return json.loads(self._expect(client.request("POST", "/api/import" + query, body), "an import")[1])
+
+    def warm_up(self) -> None:
+        """Every gunicorn worker thread imports and exports once before anything is measured."""
+        threads = (int(self.env.get("OPTIMIZE_HTTP_WORKERS", "2"))
+                   * int(self.env.get("OPTIMIZE_HTTP_THREADS", "8")))
+        body = json.dumps(export_file(2)).encode()
+
+        def one() -> None:
+            imports, export = HttpClient(self.import_url, self.token), HttpClient(self.export_url, self.token)
+            dashboard = self._import(imports, body)[-1]["id"]
+            self._expect(export.request("GET", f"/api/export/dashboard/json/{dashboard}/w.json"), "an export")
+
+        for _ in range(2):
+            workers = [threading.Thread(target=one) for _ in range(threads)]
+            for thread in workers:
+                thread.start()
+            for thread in workers:
+                thread.join()
+
+    # --- 1 and 2. the floor and the product, interleaved round by round (so both see the same load) --
+
+    def measure_imports(self) -> None:
+        print(f"\n{'entities':>8} {'file':>8} {'import p50':>10} {'p95':>8} {'p99':>8} {'CPU/import':>10} "
+              f"{'| floor:':>8} {'writes':>8} {'read':>7} {'decode':>7} {'encode':>7}   (ms; 1 client)")
+        client, noop = HttpClient(self.import_url, self.token), HttpClient(self.import_url, self.token)
+        rpc_body = json.dumps({"contractVersion": 1, "method": "check_import", "params": {
+            "user": {"id": "demo", "groups": [], "superuser": True}, "collectionId": None,
+            "definitions": [{"type": "process", "key": KEY, "versions": ["1"], "tenantIds": [None]}],
+            "checkAuthorization": True}}).encode()
+        for size in self.budget.sizes:
+            body = json.dumps(export_file(size)).encode()
+            outcome = self._import(client, body)  # not counted: the documents the floor writes and reads
+            documents = self._stored_documents([item["id"] for item in outcome])
+            file = floor.json_decode(body)
+            times: dict[str, list[float]] = {name: [] for name in (
+                "import", "writes", "read", "jsonDecode", "jsonEncode", "httpNoop", "rpcEcho")}
+            spent: dict[str, float] = {}
+            for _ in range(self.budget.rounds[size]):
+                before = self.cpu.snapshot()
+                times["import"].append(timed(self._import, client, body))
+                for name, value in Cpu.spent(before, self.cpu.snapshot()).items():
+                    spent[name] = spent.get(name, 0.0) + value
+                import_id, by_collection = self.store.fresh_copies(documents)
+                times["writes"].append(timed(self.store.write_import, import_id, by_collection, outcome))
+                written = [(name, [d["_id"] for d in batch]) for name, batch in by_collection.items()]
+                times["read"].append(timed(self.store.read, written))
+                times["jsonDecode"].append(timed(floor.json_decode, body))
+                times["jsonEncode"].append(timed(floor.json_encode, file))
+                if size == 1:
+                    times["httpNoop"].append(timed(noop.request, "GET", "/healthz"))
+                    times["rpcEcho"].append(timed(self.rpc_echo.call, rpc_body))
+            rounds = len(times["import"])
+            ours = {k: v / rounds * 1000 for k, v in spent.items() if not k.startswith("machine")}
+            product = self.result["product"][f"import{size}"] = {
+                **summary(times["import"]), "cpuPerImportMs": sum(ours.values()), "cpuByProcessMs": ours,
+                "fileBytes": len(body)}
+            pieces = self.result["floor"][str(size)] = {
+                name: summary(values) for name, values in times.items() if values and name != "import"}
+            if size == 1:
+                self.result["floor"]["httpNoop"] = pieces.pop("httpNoop")
+                self.result["floor"]["rpcEcho"] = pieces.pop("rpcEcho")
+            print(f"{size:>8} {len(body) / 1e6:>6.2f}MB {product['p50']:>10.1f} {product['p95']:>8.1f} "
+                  f"{product['p99']:>8.1f} {product['cpuPerImportMs']:>10.1f} {'':>8} "
+                  f"{pieces['writes']['p50']:>8.2f} {pieces['read']['p50']:>7.2f} "
+                  f"{pieces['jsonDecode']['p50']:>7.2f} {pieces['jsonEncode']['p50']:>7.2f}")
+        f = self.result["floor"]
+        print(f"floor: HTTP no-op (GET /healthz, same gunicorn) p50 {f['httpNoop']['p50']:.2f} ms; "
+              f"RPC echo (same broker) p50 {f['rpcEcho']['p50']:.2f} ms")
+
+    def _stored_documents(self, ids: list[str]) -> list[dict]:
+        found = {document["_id"]: document for name in ("reports", "dashboards")
+                 for document in self.entities[name].find({"_id": {"$in": ids}})}
+        return [found[i] for i in ids]
+
+    def measure_peak_rss(self) -> None:
+        """The import worker's peak resident memory while it imports a file near the size limit."""
+        body = large_file(self.budget.rss_file_bytes)
+        workers = machine.children(self.services.pid_of("import-svc", "serve"))
+        reset = all(machine.reset_peak_memory(pid) for pid in workers)
+        before = max((machine.memory_kib(pid, "VmRSS") for pid in workers), default=0)
+        start = time.perf_counter()
+        self._import(HttpClient(self.import_url, self.token), body)
+        elapsed = time.perf_counter() - start
+        peak = max((machine.memory_kib(pid, "VmHWM") for pid in workers), default=0)
+        file_mb, peak_mb, before_mb = len(body) / 2**20, peak / 1024, before / 1024
+        self.result["product"]["peakRss"] = {
+            "fileBytes": len(body), "peakRssKiB": peak, "rssBeforeKiB": before,
+            "peakResetBeforeImport": reset, "importMs": elapsed * 1000}
+        print(f"\npeak RSS of the import worker: {peak_mb:.0f} MB importing {file_mb:.1f} MB (1,000 reports "
+              f"with their XML) in {elapsed * 1000:.0f} ms; it held {before_mb:.0f} MB before"
+              + ("" if reset else " (peak since the worker started: /proc/PID/clear_refs not writable)"))
+
+    def measure_exports(self) -> None:
+        imports = HttpClient(self.import_url, self.token)
+        export = HttpClient(self.export_url, self.token)
+        dashboard_file = json.dumps(export_file(101)).encode()
+        outcome = self._import(imports, dashboard_file)
+        dashboard = outcome[-1]["id"]
+        path = f"/api/export/dashboard/json/{dashboard}/bench.json"
+        exported = self._expect(export.request("GET", path), "an export")[1]
+        exported_value = json.loads(exported)
+        documents = self._stored_documents([item["id"] for item in outcome])
+        _, written = self.store.write_samples(documents, outcome, 1)
+        dashboard_times, read, encode = [], [], []
+        for _ in range(self.budget.export_rounds):
+            dashboard_times.append(timed(lambda: self._expect(export.request("GET", path), "an export")))
+            read.append(timed(self.store.read, written))
+            encode.append(timed(floor.json_encode, exported_value))
+        self.result["product"]["export100Dashboard"] = {**summary(dashboard_times), "bytes": len(exported)}
+        self.result["floor"]["export100Dashboard"] = {"read": summary(read), "jsonEncode": summary(encode)}
+
+        size = self.budget.collection_size
+        collection_file = json.dumps(export_file(size)).encode()
+        self._import(imports, collection_file, f"?collectionId={self.collection_id}")
+        path = f"/api/export/collection/json/{self.collection_id}/bench.json"
+        collection_times = floor.samples(lambda: self._expect(export.request("GET", path), "an export"),
+                                         max(2, self.budget.export_rounds // 3))
+        exported = export.request("GET", path)[1]
+        if len(json.loads(exported)) != size:
+            raise SystemExit(f"the collection export holds {len(json.loads(exported))} entities, not {size}")
+        self.result["product"][f"exportCollection{size}"] = {**summary(collection_times),
+                                                             "bytes": len(exported)}
+        d, c = self.result["product"]["export100Dashboard"], self.result["product"][f"exportCollection{size}"]
+        print(f"\nexport of a 100-report dashboard: p50 {d['p50']:.1f} p95 {d['p95']:.1f} "
+              f"p99 {d['p99']:.1f} ms "
+              f"| floor: read {percentile(read, .5):.2f} encode {percentile(encode, .5):.2f} ms")
+        print(f"export of a {size}-entity collection: p50 {c['p50']:.1f} p95 {c['p95']:.1f} "
+              f"p99 {c['p99']:.1f} ms")
+
+    def measure_throughput(self) -> None:
+        body = json.dumps(export_file(1)).encode()
+        print(f"\n{'clients':>7} {'imports/s':>9} {'p50':>7} {'p99':>7} {'CPU/import':>10} "
+              f"{'ours busy':>9} {'machine busy':>12}   (1-entity imports for {self.budget.window_s:.0f} s; "
+              f"CPU in ms, busy in cores of {machine.facts()['usableCpus']})")
+        for clients in self.budget.clients:
+            latencies: list[float] = []
+            one_client = self._import_client(body, latencies)
+            before = self.cpu.snapshot()
+            rate = floor.throughput(one_client, clients, self.budget.window_s)
+            spent = Cpu.spent(before, self.cpu.snapshot())
+            wall = len(latencies) / rate
+            ours = {k: v for k, v in spent.items() if not k.startswith("machine")}
+            per_import = sum(ours.values()) / len(latencies)
+            self.result["throughput"][str(clients)] = {
+                "importsPerSecond": rate, **summary(latencies), "cpuPerImportMs": per_import * 1000,
+                "cpuByProcessMs": {k: v / len(latencies) * 1000 for k, v in ours.items()},
+                "oursBusyCores": sum(ours.values()) / wall,
+                "machineBusyCores": (spent["machineBusy"] / spent["machineTotal"] * os.cpu_count()
+                                     if spent["machineTotal"] else None)}
+            t = self.result["throughput"][str(clients)]
+            print(f"{clients:>7} {rate:>9.1f} {t['p50']:>7.1f} {t['p99']:>7.1f} {t['cpuPerImportMs']:>10.1f} "
+                  f"{t['oursBusyCores']:>9.2f} {t['machineBusyCores'] or 0:>12.2f}")
+
+    def _import_client(self, body: bytes, latencies: list[float]):
+        """A call that imports `body` over its thread's own connection and records the latency."""
+        local, lock = threading.local(), threading.Lock()
+
+        def one_import() -> None:
+            client = getattr(local, "client", None) or HttpClient(self.import_url, self.token)
+            local.client = client
+            elapsed = timed(self._import, client, body)
+            with lock:
+                latencies.append(elapsed)
+
+        return one_import
+
+    def measure_ceilings(self) -> None:
+        """What the broker, the catalog worker and the store can do at most with as many concurrent callers
+        as the most clients above, each measured alone."""
+        threads, seconds = self.budget.ceiling_threads, self.budget.ceiling_s
+        rpc_body = json.dumps({"contractVersion": 1, "method": "check_import", "params": {}}).encode()
+        echo = floor.throughput(lambda: self.rpc_echo.call(rpc_body), threads, seconds)
+        catalog = RpcClient(self.servers.amqp_url, self.names.rpc_queue, timeout_s=30)
+        params = {"user": {"id": "demo", "groups": [], "superuser": True}, "collectionId": None,
+                  "checkAuthorization": True,
+                  "definitions": [{"type": "process", "key": KEY, "versions": ["1"], "tenantIds": [None]}]}
+        try:
+            check_import = floor.throughput(lambda: catalog.call("check_import", params), threads, seconds)
+        finally:
+            catalog.close()
+        documents = self._stored_documents([self.result["lastImport1Id"]])
+        outcome = [{"id": documents[0]["_id"], "entityType": "report", "sourceId": "report-0"}]
+        store = floor.throughput(
+            lambda: self.store.write_import(*self.store.fresh_copies(documents), outcome), threads, seconds)
+        self.result["ceilings"] = {"threads": threads, "rpcEchoPerSecond": echo,
+                                   "catalogCheckImportPerSecond": check_import,
+                                   "storeImportWritesPerSecond": store}
+        print(f"\nceilings with {threads} concurrent callers: RPC echo {echo:.0f}/s, catalog check_import "
+              f"{check_import:.0f}/s, store (the writes of a 1-entity import) {store:.0f}/s")
+
+    # --- 3. the headline -----------------------------------------------------------------------
+
+    def headline(self) -> list[str]:
+        f, p, t = self.result["floor"], self.result["product"], self.result["throughput"]
+        r = self.result["ratios"]
+        lines = []
+
+        def add(key: str, label: str, value: float, detail: str, target: float | None, at_most: bool = True):
+            r[key] = value
+            verdict = ""
+            if target is not None:
+                holds = value <= target if at_most else value >= target
+                verdict = f"target {'≤' if at_most else '≥'} {target:g}: {'holds' if holds else 'MISSES'}"
+            lines.append(f"{label:<44} {value:>7.2f}   {verdict:<24} {detail}")
+
+        noop, rpc = f["httpNoop"]["p50"], f["rpcEcho"]["p50"]
+        one = f["1"]
+        floor_1 = noop + rpc + one["writes"]["p50"]
+        add("import1", "import, 1 entity, p50 / floor", p["import1"]["p50"] / floor_1,
+            f"{p['import1']['p50']:.1f} ms / ({noop:.2f} HTTP + {rpc:.2f} RPC + {one['writes']['p50']:.2f} "
+            "writes)", TARGETS["import1"])
+        e = f["export100Dashboard"]
+        floor_e = noop + rpc + e["read"]["p50"] + e["jsonEncode"]["p50"]
+        add("export100Dashboard", "export, 100-report dashboard, p50 / floor",
+            p["export100Dashboard"]["p50"] / floor_e,
+            f"{p['export100Dashboard']['p50']:.1f} ms / ({noop:.2f} HTTP + {rpc:.2f} RPC + "
+            f"{e['read']['p50']:.2f} read + {e['jsonEncode']['p50']:.2f} encode)",
+            TARGETS["export100Dashboard"])
+        sizes = self.budget.sizes
+        big, bigger = (1000, 10_000) if 10_000 in sizes else (sizes[-2], sizes[-1])
+        writes_big = f[str(big)]["writes"]["p50"]
+        add("import1000VsWrites", f"import, {big:,} entities, p50 / their writes",
+            p[f"import{big}"]["p50"] / writes_big, f"{p[f'import{big}']['p50']:.0f} ms / {writes_big:.0f} ms",
+            TARGETS["import1000VsWrites"] if big == 1000 else None)
+        full_floor = (noop + rpc + f[str(big)]["writes"]["p50"] + f[str(big)]["jsonDecode"]["p50"])
+        add("import1000VsFloor", f"import, {big:,} entities, p50 / floor",
+            p[f"import{big}"]["p50"] / full_floor,
+            f"floor {full_floor:.0f} ms = HTTP + RPC + writes + decode", None)
+        add("import10000Vs1000", f"import, {bigger:,} / {big:,} entities, p50",
+            p[f"import{bigger}"]["p50"] / p[f"import{big}"]["p50"],
+            f"{p[f'import{bigger}']['p50']:.0f} ms / {p[f'import{big}']['p50']:.0f} ms (linear: "
+            f"{bigger / big:g})", TARGETS["import10000Vs1000"] if big == 1000 else None)
+        largest = p["peakRss"]
+        file_mb = largest["fileBytes"] / 2**20
+        peak_mb, before_mb = largest["peakRssKiB"] / 1024, largest["rssBeforeKiB"] / 1024
+        add("peakRssPerFileMb", "import worker peak RSS / file size", peak_mb / file_mb,
+            f"{peak_mb:.0f} MB peak for {file_mb:.1f} MB ({(peak_mb - before_mb) / file_mb:.1f} x the file "
+            f"above the {before_mb:.0f} MB it held before)", TARGETS["peakRssPerFileMb"])
+        r["peakRssGrowthPerFileMb"] = (peak_mb - before_mb) / file_mb
+        most = str(self.budget.clients[-1])
+        rate = t[most]["importsPerSecond"]
+        add("importsPerSecond16Clients", f"1-entity imports/s, {most} clients", rate,
+            self._saturation(t[most]), TARGETS["importsPerSecond16Clients"] if most == "16" else None,
+            at_most=False)
+        return lines
+
+    def _saturation(self, run: dict) -> str:
+        """The resource that limits the rate: the cores when the machine was (nearly) all busy, else the
+        lowest of the ceilings measured in this run (CPU: the cores over the CPU one import costs)."""
+        cores = machine.facts()["usableCpus"]
+        ceilings = self.result["ceilings"]
+        cpu_ceiling = cores / (run["cpuPerImportMs"] / 1000)
+        candidates = {"CPU": cpu_ceiling, "catalog RPC worker": ceilings["catalogCheckImportPerSecond"],
+                      "broker (RPC)": ceilings["rpcEchoPerSecond"],
+                      "store writes": ceilings["storeImportWritesPerSecond"]}
+        machine_busy = run["machineBusyCores"] or 0
+        name = "CPU" if machine_busy >= 0.9 * cores else min(candidates, key=candidates.get)
+        self.result["saturation"] = {"cpuCeilingPerSecond": cpu_ceiling, "ceilings": candidates,
+                                     "saturating": name}
+        others = max(0.0, machine_busy - run["oursBusyCores"])
+        return (f"saturates: {name} (CPU {run['cpuPerImportMs']:.1f} ms/import over every process x "
+                f"{run['importsPerSecond']:.0f}/s = {run['oursBusyCores']:.2f} of {cores} cores, "
+                f"{others:.2f} more busy with other work; ceilings/s: CPU {cpu_ceiling:.0f}, catalog RPC "
+                f"{ceilings['catalogCheckImportPerSecond']:.0f}, broker {ceilings['rpcEchoPerSecond']:.0f}, "
+                f"store {ceilings['storeImportWritesPerSecond']:.0f})")
+
+    def run(self) -> None:
+        print(machine_line(self.result))
+        self.start()
+        self.warm_up()
+        self.measure_imports()
+        self.measure_exports()
+        self.measure_peak_rss()
+        self.measure_throughput()
+        self.result["lastImport1Id"] = self._import(HttpClient(self.import_url, self.token),
+                                                    json.dumps(export_file(1)).encode())[0]["id"]
+        self.measure_ceilings()
+        lines = self.headline()
+        print("\n=== HEADLINE: ratios to the floor measured in this run "
+              f"({'QUICK, not comparable' if self.budget.quick else 'full run'}) ===")
+        print("\n".join(lines))
+        self.result["headline"] = lines
 
 
-def _wait_for_rpc_worker(imports: str, token: str, services: ServiceProcesses) -> None:
-    """A dry run needs the catalog RPC worker: it answers once the worker consumes its queue."""
-    deadline = time.monotonic() + START_TIMEOUT_S
-    body = json.dumps(export_file(1)).encode()
-    while (status := request("POST", f"{imports}/api/import?dryRun=true", token=token, body=body)[0]) != 200:
-        if status not in (0, 503) or time.monotonic() > deadline:
-            raise SystemExit(f"dry run answered {status}; see {services.log_path}:\n{services.log_tail()}")
-        time.sleep(0.5)
+def machine_line(result: dict) -> str:
+    m = result["machine"]
+    return (f"{result['time']} {m['host']}: {m['cpus']} CPUs ({m['usableCpus']} usable), {m['cpuModel']}; "
+            f"Python {m['python']}; load average {' '.join(map(str, m['loadAverage']))}; "
+            f"store: {result['store']}; floor JSON: {result['jsonLibraryOfTheFloor']}")
 
 
-def _run_clients(imports: str, export: str, token: str, file: list[dict], clients: int,
-                 rounds: int) -> tuple[float, list[float], list[float]]:
-    """`rounds` imports, each followed by the export of its last entity, shared among `clients` threads;
-    the wall time and every import's and export's latency."""
-    body = json.dumps(file).encode()
-    remaining = iter(range(rounds))
-    claim = threading.Lock()
-    import_times: list[float] = []
-    export_times: list[float] = []
-    failures: list[str] = []
-
-    def client() -> None:
-        while not failures:
-            with claim:
-                if next(remaining, None) is None:
-                    return
-            elapsed, (status, answer) = timed(request, "POST", f"{imports}/api/import", token=token,
-                                              body=body)
-            if status != 200:
-                failures.append(f"import of {len(file)} entities answered {status}: {answer[:500]!r}")
-                return
-            import_times.append(elapsed)
-            last = json.loads(answer)[-1]
-            path = f"/api/export/{last['entityType']}/json/{last['id']}/bench.json"
-            elapsed, (status, answer) = timed(request, "GET", export + path, token=token)
-            if status != 200:
-                failures.append(f"export of {len(file)} entities answered {status}: {answer[:500]!r}")
-                return
-            export_times.append(elapsed)
-
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
-    start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - start
-    if failures:
-        raise SystemExit(failures[0])
-    return wall, import_times, export_times
+def save(result: dict, output: Path, history: Path | None) -> Path:
+    output.mkdir(parents=True, exist_ok=True)
+    stamp = result["time"].replace("-", "").replace(":", "")
+    path = output / f"{stamp}-{result['kind']}-{result['machine']['host']}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    if history is not None:
+        with history.open("a") as markdown:
+            markdown.write(f"\n### {result['time']} ({result['kind']} run)\n\n{machine_line(result)}; "
+                           f"load average at the end {' '.join(map(str, machine.facts()['loadAverage']))}; "
+                           f"results: `{path.relative_to(HERE.parent)}`\n\n```\n"
+                           + "\n".join(result["headline"]) + "\n```\n")
+    return path
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=20, help="imports (and exports) per file size")
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 50, 500], help="entities per file")
-    parser.add_argument("--http", action="store_true", help="run the services as processes, over HTTP")
-    parser.add_argument("--clients", type=int, nargs="+", default=[1, 4],
-                        help="with --http: concurrent clients, one run per count")
-    parser.add_argument("--workers", type=int, default=2, help="with --http: gunicorn workers per service")
-    parser.add_argument("--threads", type=int, default=8, help="with --http: threads per gunicorn worker")
-    options = parser.parse_args()
-
+    parser.add_argument("--quick", action="store_true", help="every step with a minimal budget (seconds)")
+    parser.add_argument("--workers", type=int, help="gunicorn workers per service (default: the services')")
+    parser.add_argument("--threads", type=int, help="threads per gunicorn worker (default: the services')")
+    parser.add_argument("--output", type=Path, default=HERE / "results", help="where the JSON result goes")
+    parser.add_argument("--no-history", action="store_true",
+                        help="do not append the headline to BENCHMARKS.md")
+    options = parser.parse_args(argv)
+    budget = Budget(options.quick)
     with ExitStack() as stack:
         servers = start_test_servers(stack)
-        print(machine_facts(servers))
-        (over_http if options.http else in_process)(servers, options, stack)
+        benchmark = Benchmark(servers, budget, options, stack)
+        benchmark.run()
+    history = None if options.quick or options.no_history else HERE.parent / "BENCHMARKS.md"
+    path = save(benchmark.result, options.output, history)
+    print(f"\nresult: {path}" + (f"; headline appended to {history}" if history else ""))
+    return benchmark.result
 
 
 if __name__ == "__main__":
