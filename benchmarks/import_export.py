@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import floor  # noqa: E402 - the benchmark's own modules, beside it
 import machine  # noqa: E402
 
-import contracts.catalog_rpc  # noqa: E402,F401 - registers check_import for the catalog ceiling
+from contracts.catalog_rpc import register_catalog_rpc  # noqa: E402
 from optimize_runtime.identity import issue_token  # noqa: E402
 from optimize_runtime.infra.ports import free_port  # noqa: E402
 from optimize_runtime.messaging import RpcClient  # noqa: E402
@@ -89,9 +89,11 @@ class Budget:
 
 
 def export_file(entity_count: int) -> list[dict]:
-    """`entity_count - 1` single reports and a dashboard showing them all (one report alone for 1)."""
+    """`entity_count - 1` single reports and a dashboard showing them all (one report alone for 1), with ids
+    in Optimize's form (a tile names a report only by such an id)."""
     reports = [{
-        "id": f"report-{i}", "exportEntityType": "single_process_report", "name": f"Report {i}",
+        "id": f"00000000-0000-4000-8000-{i:012x}", "exportEntityType": "single_process_report",
+        "name": f"Report {i}",
         "description": None, "sourceIndexVersion": 11, "collectionId": None,
         "data": {"definitions": [{"identifier": "d", "key": KEY, "versions": ["1"], "tenantIds": [None]}],
                  "configuration": {"xml": None, "precision": None}, "filter": [],
@@ -103,7 +105,8 @@ def export_file(entity_count: int) -> list[dict]:
     tiles = [{"id": report["id"], "type": "optimize_report", "position": {"x": 0, "y": 2 * i},
               "dimensions": {"width": 4, "height": 2}, "configuration": None}
              for i, report in enumerate(reports)]
-    dashboard = {"id": "dashboard", "exportEntityType": "dashboard", "name": "Everything",
+    dashboard = {"id": "10000000-0000-4000-8000-000000000000", "exportEntityType": "dashboard",
+                 "name": "Everything",
                  "description": None, "sourceIndexVersion": 8, "collectionId": None, "tiles": tiles,
                  "availableFilters": [],
                  "refreshRateSeconds": None, "managementDashboard": False, "instantPreviewDashboard": False}
@@ -430,6 +433,8 @@ class Benchmark:
         path = f"/api/export/dashboard/json/{dashboard}/bench.json"
         exported = self._expect(export.request("GET", path), "an export")[1]
         exported_value = json.loads(exported)
+        if len(exported_value) != 101:
+            raise SystemExit(f"the dashboard export holds {len(exported_value)} entities, not 101")
         documents = self._stored_documents([item["id"] for item in outcome])
         _, written = self.store.write_samples(documents, outcome, 1)
         dashboard_times, read, encode = [], [], []
@@ -501,6 +506,7 @@ class Benchmark:
         threads, seconds = self.budget.ceiling_threads, self.budget.ceiling_s
         rpc_body = json.dumps({"contractVersion": 1, "method": "check_import", "params": {}}).encode()
         echo = floor.throughput(lambda: self.rpc_echo.call(rpc_body), threads, seconds)
+        register_catalog_rpc()
         catalog = RpcClient(self.servers.amqp_url, self.names.rpc_queue, timeout_s=30)
         params = {"user": {"id": "demo", "groups": [], "superuser": True}, "collectionId": None,
                   "checkAuthorization": True,
@@ -510,7 +516,8 @@ class Benchmark:
         finally:
             catalog.close()
         documents = self._stored_documents([self.result["lastImport1Id"]])
-        outcome = [{"id": documents[0]["_id"], "entityType": "report", "sourceId": "report-0"}]
+        outcome = [{"id": documents[0]["_id"], "entityType": "report",
+                    "sourceId": "00000000-0000-4000-8000-000000000000"}]
         store = floor.throughput(
             lambda: self.store.write_import(*self.store.fresh_copies(documents), outcome), threads, seconds)
         self.result["ceilings"] = {"threads": threads, "rpcEchoPerSecond": echo,
