@@ -8,6 +8,7 @@ from pymongo.database import Database
 from contracts.catalog_rpc import register_catalog_rpc
 from export_svc.adapters.catalog import ExportCatalog
 from export_svc.adapters.entity_reader import EntityReader
+from export_svc.adapters.metrics import ExportMetrics
 from export_svc.config import ExportConfig
 from export_svc.domain.exporting import Exporter
 from export_svc.domain.reading import EntityReading
@@ -25,6 +26,7 @@ class ExportWiring:
     entities: EntityReader
     reading: EntityReading
     exporter: Exporter
+    metrics: ExportMetrics
 
 
 def wire(config: ExportConfig, mongo: MongoClient | None = None) -> ExportWiring:
@@ -48,4 +50,5 @@ def wire(config: ExportConfig, mongo: MongoClient | None = None) -> ExportWiring
         reading=EntityReading(entities, export_catalog),
         # The file is made already: a lost event is logged, not turned into a failed download.
         exporter=Exporter(entities, export_catalog, events.publish_or_log),
+        metrics=ExportMetrics(),
     )

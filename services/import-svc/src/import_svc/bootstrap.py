@@ -9,6 +9,7 @@ from contracts.catalog_rpc import register_catalog_rpc
 from import_svc.adapters.catalog import ImportCatalog
 from import_svc.adapters.entity_store import EntityStore
 from import_svc.adapters.import_journal import ImportJournal, Sweeper
+from import_svc.adapters.metrics import ImportMetrics
 from import_svc.adapters.pause_points import PausePoints
 from import_svc.config import ImportConfig
 from import_svc.domain.authoring import Authoring
@@ -32,6 +33,7 @@ class ImportWiring:
     pause: PausePoints
     importer: Importer
     authoring: Authoring
+    metrics: ImportMetrics
 
 
 def wire(config: ImportConfig, mongo: MongoClient | None = None) -> ImportWiring:
@@ -46,6 +48,7 @@ def wire(config: ImportConfig, mongo: MongoClient | None = None) -> ImportWiring
     pause = PausePoints(config.pause_at, config.pause_file)
     journal = ImportJournal(db, entities, gate, lease_s=config.import_lease_s, pause=pause)
     import_catalog = ImportCatalog(RemoteService("catalog", catalog))
+    metrics = ImportMetrics()
     return ImportWiring(
         config=config,
         mongo=client,
@@ -59,7 +62,8 @@ def wire(config: ImportConfig, mongo: MongoClient | None = None) -> ImportWiring
         pause=pause,
         importer=Importer(import_catalog, journal, events.publish_or_log,
                           max_entities=config.max_import_entities,
-                          max_name_length=config.max_entity_name_length),
+                          max_name_length=config.max_entity_name_length, counts=metrics),
         authoring=Authoring(store=entities, collection_access=import_catalog.collection_access,
                             publish=events.publish_or_log, max_name_length=config.max_entity_name_length),
+        metrics=metrics,
     )

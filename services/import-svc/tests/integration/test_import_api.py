@@ -4,6 +4,7 @@ import json
 import time
 
 import pika
+from prometheus_client import REGISTRY
 from pymongo import MongoClient, monitoring
 
 from import_svc.app import create_app
@@ -249,3 +250,26 @@ def test_an_import_and_a_refusal_are_announced_as_events(installation, names):
     assert events[1]["details"] == {"errorCode": refused.json["errorCode"]} == {
         "errorCode": "importDefinitionDoesNotExist"}
     assert events[0]["requestId"] == imported.headers["X-Request-Id"]
+
+
+def test_a_retried_import_is_counted_as_replayed_not_as_a_new_import(installation):
+    """The import metrics are the service's: a retry with the same Idempotency-Key returns the first result
+    and counts as replayed; the import and its entities are counted once."""
+    seed_definitions(installation, ("invoice", ["1"], [None]))
+
+    def sample(name, **labels):
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    def counts():
+        return (sample("optimize_imports_total", outcome="imported", error_code=""),
+                sample("optimize_imports_total", outcome="replayed", error_code=""),
+                sample("optimize_entities_written_total", entity_type="report", operation="imported"))
+
+    before = counts()
+    headers = {**installation.headers(), "Idempotency-Key": "retried-once"}
+    first = post_import(installation, [process_report("a"), process_report("b")], headers=headers)
+    again = post_import(installation, [process_report("a"), process_report("b")], headers=headers)
+    assert first.status_code == again.status_code == 200 and again.json == first.json
+    assert entity_count(installation) == 2
+    imported, replayed, written = (after - earlier for after, earlier in zip(counts(), before, strict=True))
+    assert (imported, replayed, written) == (1, 1, 2)

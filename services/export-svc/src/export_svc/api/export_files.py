@@ -8,7 +8,6 @@ from contracts.errors import ErrorCode, ServiceError
 from export_svc.domain.exporting import Exporter
 from optimize_runtime.http import Blueprint, request_id, require_superuser
 from optimize_runtime.http.content_disposition import attachment
-from optimize_runtime.observability.metrics import observe_export
 
 blp = Blueprint("export_files", __name__, url_prefix="/api",
                 description="Reports, dashboards and whole collections as export files")
@@ -21,10 +20,15 @@ def _exporter() -> Exporter:
     return current_app.extensions["export"].exporter
 
 
+def _counted(entity_type: str, api: str, entities: list[dict]) -> list[dict]:
+    current_app.extensions["export"].metrics.exported(entity_type, api, entities)
+    return entities
+
+
 def _download(entity_type: str, entity_id: str, file_name: str) -> Response:
     user = require_superuser()
     disposition = attachment(file_name)  # a name that cannot be used is refused before anything is exported
-    entities = observe_export(entity_type, "user", lambda: _exporter().export(
+    entities = _counted(entity_type, "user", _exporter().export(
         user, entity_type, [entity_id], request_id=request_id()))
     return _attachment(entities, disposition)
 
@@ -47,7 +51,7 @@ def _public_export(entity_type: str) -> Response:
     user = require_superuser()
     entity_ids = _ids_in_body()
     # As in Optimize, the public API is trusted with every definition; it reads collection entities only.
-    entities = observe_export(entity_type, "public", lambda: _exporter().export(
+    entities = _counted(entity_type, "public", _exporter().export(
         user, entity_type, entity_ids, request_id=request_id()))
     return current_app.json.response(entities)
 
@@ -82,7 +86,7 @@ def public_export_dashboards():
 def export_collection(collection_id: str, file_name: str):
     user = require_superuser()
     disposition = attachment(file_name)
-    entities = observe_export("collection", "user", lambda: _exporter().export_collections(
+    entities = _counted("collection", "user", _exporter().export_collections(
         user, [collection_id], request_id=request_id()))
     return _attachment(entities, disposition)
 
@@ -94,6 +98,6 @@ def public_export_collections():
     user = require_superuser()
     collection_ids = _ids_in_body()
     # The public API acts for no user: it needs no role in the collections, nor definition authorizations.
-    entities = observe_export("collection", "public", lambda: _exporter().export_collections(
+    entities = _counted("collection", "public", _exporter().export_collections(
         user, collection_ids, request_id=request_id()))
     return current_app.json.response(entities)

@@ -7,7 +7,6 @@ from marshmallow import Schema, fields, validate
 from contracts.errors import ErrorCode, ServiceError
 from import_svc.domain.importing import Importer, ImportRequest, payload_too_large
 from optimize_runtime.http import Blueprint, request_id, require_superuser
-from optimize_runtime.observability.metrics import observe_import
 
 blp = Blueprint("import", __name__, description="Import of Optimize export files")
 
@@ -83,7 +82,7 @@ def _import(collection_id: str | None, dry_run: bool) -> list[dict]:
     except ServiceError as refusal:  # too large: refused before the file is read
         importer.announce_rejection(import_request, refusal)
         raise
-    return observe_import(dry_run, lambda: importer.run(import_request, body))
+    return importer.run(import_request, body)
 
 
 @blp.route("/api/import", methods=["POST"])

@@ -11,7 +11,6 @@ from import_svc.api.authoring.schemas import (
 )
 from import_svc.domain.authoring import Authoring
 from optimize_runtime.http import Blueprint, current_identity, request_id
-from optimize_runtime.observability.metrics import record_entities_written
 
 reports = Blueprint("authoring_reports", __name__, url_prefix="/api/report",
                     description="Create, change and delete reports")
@@ -23,9 +22,13 @@ def _authoring() -> Authoring:
     return current_app.extensions["import"].authoring
 
 
+def _written(entity_type: str, operation: str) -> None:
+    current_app.extensions["import"].metrics.written(entity_type, operation)
+
+
 def _create(export_type: str, body: dict) -> dict:
     entity_id = _authoring().create(current_identity(), export_type, body, request_id())
-    record_entities_written("dashboard" if export_type == "dashboard" else "report", "created")
+    _written("dashboard" if export_type == "dashboard" else "report", "created")
     return {"id": entity_id}
 
 
@@ -55,14 +58,14 @@ def create_combined_report(body: dict):
 @reports.response(204)
 def update_report(changes: dict, report_id: str):
     _authoring().update(current_identity(), "report", report_id, changes)
-    record_entities_written("report", "updated")
+    _written("report", "updated")
 
 
 @reports.delete("/<report_id>")
 @reports.response(204)
 def delete_report(report_id: str):
     _authoring().delete(current_identity(), "report", report_id, request_id())
-    record_entities_written("report", "deleted")
+    _written("report", "deleted")
 
 
 @dashboards.post("")
@@ -77,11 +80,11 @@ def create_dashboard(body: dict):
 @dashboards.response(204)
 def update_dashboard(changes: dict, dashboard_id: str):
     _authoring().update(current_identity(), "dashboard", dashboard_id, changes)
-    record_entities_written("dashboard", "updated")
+    _written("dashboard", "updated")
 
 
 @dashboards.delete("/<dashboard_id>")
 @dashboards.response(204)
 def delete_dashboard(dashboard_id: str):
     _authoring().delete(current_identity(), "dashboard", dashboard_id, request_id())
-    record_entities_written("dashboard", "deleted")
+    _written("dashboard", "deleted")

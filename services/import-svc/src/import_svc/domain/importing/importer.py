@@ -75,23 +75,53 @@ class ImportStore(Protocol):
         """Why the store could not hold this entity as one document (too large, say), or None."""
 
 
+class ImportCounts(Protocol):
+    """What the importer reports for the service's metrics, once per import request."""
+
+    def imported(self, outcome: list[dict]) -> None: ...
+    def replayed(self) -> None: ...
+    def dry_run(self) -> None: ...
+    def refused(self, error: ServiceError) -> None: ...
+    def failed(self) -> None: ...
+
+
+class _Uncounted:
+    def imported(self, outcome: list[dict]) -> None: ...
+    def replayed(self) -> None: ...
+    def dry_run(self) -> None: ...
+    def refused(self, error: ServiceError) -> None: ...
+    def failed(self) -> None: ...
+
+
 class Importer:
     def __init__(self, catalog: Catalog, store: ImportStore, publish: Callable[[dict], None], *,
-                 max_entities: int, max_name_length: int,
+                 max_entities: int, max_name_length: int, counts: ImportCounts | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.catalog = catalog
         self.store = store
         self.publish = publish
         self.max_entities = max_entities
         self.max_name_length = max_name_length
+        self.counts = counts or _Uncounted()
         self.clock = clock
 
     def run(self, request: ImportRequest, body: bytes) -> list[dict]:
         """The outcome in file order: `[{id, entityType, sourceId, upgradedFrom?, warnings?}]`."""
+        try:
+            return self._run(request, body)
+        except ServiceError as error:
+            self.counts.refused(error)
+            raise
+        except Exception:
+            self.counts.failed()
+            raise
+
+    def _run(self, request: ImportRequest, body: bytes) -> list[dict]:
         idempotency = self._idempotency(request, body)
         if idempotency is not None:
             recorded = self.store.recorded_outcome(idempotency)
             if recorded is not None:
+                self.counts.replayed()
                 return recorded
         try:
             plan = self.plan(request, body)
@@ -99,11 +129,15 @@ class Importer:
             self.announce_rejection(request, refusal)
             raise
         if request.dry_run:
+            self.counts.dry_run()
             return plan.outcome(dry_run=True)
         outcome = self.store.write(plan, plan.outcome(), idempotency)
         if [item["id"] for item in outcome] == plan.entity_ids:
             self._announce(request, ENTITY_IMPORTED, plan.entity_ids,
                            {"importId": plan.import_id, "sourceIds": [item["sourceId"] for item in outcome]})
+            self.counts.imported(outcome)
+        else:  # a concurrent retry with the same key committed first: its result is ours
+            self.counts.replayed()
         return outcome
 
     def announce_rejection(self, request: ImportRequest, refusal: ServiceError) -> None:
