@@ -103,3 +103,24 @@ def test_after_the_broker_closed_the_connection_the_next_publish_succeeds(publis
     again = new_event(ENTITY_CREATED, "demo", ["report-2"])
     publisher.publish(again)
     assert [body["entityIds"] for _, _, body in consumer.received(2)] == [["report-1"], ["report-2"]]
+
+
+def test_publish_or_log_logs_an_event_it_cannot_publish_and_never_raises(amqp_url, names, consumer, caplog):
+    """The one helper for events about a change already made: a broken event or an unreachable broker is a
+    log line naming the event, not an error for the caller (who would otherwise make the change twice)."""
+    unreachable = EventPublisher("amqp://guest:guest@127.0.0.1:1/%2F", exchange=names.events_exchange)
+    lost = new_event(ENTITY_CREATED, "demo", ["r1"])
+    unreachable.publish_or_log(lost)
+    broken = {**new_event(ENTITY_CREATED, "demo", ["r2"]), "entityIds": "not a list"}
+    publisher = EventPublisher(amqp_url, exchange=names.events_exchange)
+    try:
+        publisher.publish_or_log(broken)
+        delivered = new_event(ENTITY_CREATED, "demo", ["r3"])
+        publisher.publish_or_log(delivered)
+        assert [body["eventId"] for _, _, body in consumer.received(1)] == [delivered["eventId"]]
+    finally:
+        publisher.close()
+    logged = [record.getMessage() for record in caplog.records
+              if record.name == "optimize_runtime.messaging.event_publisher" and record.levelname == "ERROR"]
+    assert [lost["eventId"] in line for line in logged] == [True, False]
+    assert [broken["eventId"] in line for line in logged] == [False, True]
