@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 from typing import Any
 
+from contracts.export_file.conformance import conforms_to_current, conforms_to_envelope
 from contracts.export_file.json_path import json_path
 from contracts.export_file.schemas import CURRENT_SCHEMAS, EntityEnvelopeSchema
 from contracts.export_file.structure import (
@@ -48,6 +49,8 @@ def structure_problems(entity: Any, at: Location = ()) -> tuple[list[Problem], b
 
 
 def envelope_problems(entity: dict, at: Location = ()) -> list[Problem]:
+    if conforms_to_envelope(entity):
+        return []  # what the schema would say; it is asked only where something may be wrong
     return [
         ((*at, *location), message)
         for location, message in _flattened(_ENVELOPE_SCHEMA.validate(entity))
@@ -58,7 +61,8 @@ def current_content_problems(entity: dict, at: Location = ()) -> list[Problem]:
     """What is wrong with an entity that should be at the current version of its type."""
     entity_type = entity_type_of(entity)
     schema = _CURRENT_SCHEMAS.get(entity_type, _ENVELOPE_SCHEMA)
-    problems = [((*at, *location), message) for location, message in _flattened(schema.validate(entity))]
+    problems = [] if conforms_to_current(entity) else [
+        ((*at, *location), message) for location, message in _flattened(schema.validate(entity))]
     expected = CURRENT_VERSIONS.get(entity_type)
     version = entity.get("sourceIndexVersion")
     if expected is not None and type(version) is int and version != expected:
