@@ -70,7 +70,8 @@ def _mutations(entity: dict):
             yield copy
 
 
-@pytest.mark.parametrize("entity", [_report(), _report("single_decision_report", 10), _combined(), _dashboard()],
+@pytest.mark.parametrize("entity", [_report(), _report("single_decision_report", 10), _combined(),
+                                    _dashboard()],
                          ids=["process report", "decision report", "combined report", "dashboard"])
 def test_conforming_means_the_schemas_find_nothing(entity: dict) -> None:
     current_schema = CURRENT_SCHEMAS[entity["exportEntityType"]]()

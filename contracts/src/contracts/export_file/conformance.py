@@ -110,7 +110,8 @@ def _tile(tile: Any) -> bool:
     if tile_type == "external_url":
         return type(configuration) is dict and type(configuration.get("external")) is str
     if tile_type == "text":
-        return type(configuration) is dict and "text" in configuration and _object_or_null(configuration["text"])
+        return (type(configuration) is dict and "text" in configuration
+                and _object_or_null(configuration["text"]))
     return True
 
 
