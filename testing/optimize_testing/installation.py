@@ -7,10 +7,10 @@ all three."""
 import threading
 from dataclasses import dataclass, field
 
+from catalog_svc.api.rpc import rpc_handlers
 from catalog_svc.app import create_app as create_catalog_app
 from catalog_svc.bootstrap import wire as wire_catalog
 from catalog_svc.config import CatalogConfig
-from catalog_svc.rpc_worker import rpc_handlers
 from export_svc.app import create_app as create_export_app
 from export_svc.config import ExportConfig
 from import_svc.app import create_app as create_import_app

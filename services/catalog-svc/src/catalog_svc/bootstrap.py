@@ -12,6 +12,8 @@ from catalog_svc.adapters.mongo_catalog import (
     ensure_indexes,
 )
 from catalog_svc.config import CatalogConfig
+from catalog_svc.domain.collection_admin import CollectionAdmin
+from contracts.catalog_rpc import register_catalog_rpc
 from optimize_runtime.store.mongo import mongo_client, write_gate
 from optimize_runtime.store.write_gate import WriteGate
 
@@ -25,13 +27,17 @@ class CatalogWiring:
     definitions: DefinitionStore
     collections: CollectionStore
     authorizations: AuthorizationStore
+    collection_admin: CollectionAdmin
 
 
 def wire(config: CatalogConfig, mongo: MongoClient | None = None) -> CatalogWiring:
-    """Connects to the catalog database and creates its indexes; `mongo` lets a test count commands."""
+    """Connects to the catalog database and creates its indexes; `mongo` lets a test count commands.
+    Registers the catalog's RPC methods, which the RPC API serves."""
+    register_catalog_rpc()
     client = mongo or mongo_client(config.common)
     db = client[config.common.catalog_db]
     gate = write_gate(config.common)
     ensure_indexes(db)
-    return CatalogWiring(config, client, db, gate, DefinitionStore(db, gate), CollectionStore(db, gate),
-                         AuthorizationStore(db, gate))
+    collections = CollectionStore(db, gate)
+    return CatalogWiring(config, client, db, gate, DefinitionStore(db, gate), collections,
+                         AuthorizationStore(db, gate), CollectionAdmin(collections))

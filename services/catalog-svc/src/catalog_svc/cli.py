@@ -25,14 +25,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         serve_http(config, "catalog_svc.app")
     elif args.command == "rpc":
+        from catalog_svc.bootstrap import wire
         from catalog_svc.rpc_worker import run_worker
         from optimize_runtime.http.readiness import mongodb_check, rabbitmq_check
         from optimize_runtime.observability.operations_server import serve_operations
-        from optimize_runtime.store.mongo import mongo_client
 
+        wiring = wire(config)  # one MongoClient for the process: the handlers' and the readiness probe's
         serve_operations(config.http.host, common.operations_port,
-                         [mongodb_check(mongo_client(common)), rabbitmq_check(common.amqp_url)])
-        run_worker(config)
+                         [mongodb_check(wiring.mongo), rabbitmq_check(common.amqp_url)])
+        run_worker(config, wiring)
     elif args.command == "seed":
         return _seed(config, None if args.demo else args.file)
     return 0

@@ -12,7 +12,6 @@ class CatalogConfig:
     common: CommonSettings
     http: HttpSettings
     rpc_prefetch: int
-    rpc_workers: int
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "CatalogConfig":
@@ -21,5 +20,4 @@ class CatalogConfig:
             common=CommonSettings.from_env("catalog-svc", e),
             http=HttpSettings.from_env("OPTIMIZE_CATALOG_PORT", 8081, e),
             rpc_prefetch=int(e.get("OPTIMIZE_RPC_PREFETCH", "8")),
-            rpc_workers=int(e.get("OPTIMIZE_RPC_WORKERS", "1")),
         )

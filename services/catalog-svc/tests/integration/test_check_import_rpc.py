@@ -4,9 +4,9 @@ on data the catalog's own HTTP API and seeding wrote."""
 import pytest
 from pymongo import MongoClient, monitoring
 
+from catalog_svc.api.rpc import rpc_handlers
 from catalog_svc.bootstrap import wire
 from catalog_svc.config import CatalogConfig
-from catalog_svc.rpc_worker import rpc_handlers
 from catalog_svc.seeding import seed
 from contracts.rpc import INVALID_RPC_MESSAGE
 from optimize_runtime.messaging import RpcClient, RpcError

@@ -8,9 +8,9 @@ from dataclasses import replace
 
 import pytest
 
+from catalog_svc.api.rpc import rpc_handlers
 from catalog_svc.bootstrap import wire
 from catalog_svc.config import CatalogConfig
-from catalog_svc.rpc_worker import rpc_handlers
 from catalog_svc.seeding import SeedInvalid, seed, seed_file
 
 # The definition shared/fixtures/optimize/carbon-reductor-dashboard.json (a real Optimize export) reads.

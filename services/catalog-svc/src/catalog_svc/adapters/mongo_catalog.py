@@ -9,6 +9,7 @@ from dataclasses import replace
 from pymongo import ASCENDING, ReplaceOne, UpdateOne
 from pymongo.database import Database
 
+from catalog_svc.domain.collection_admin import StaleCollection
 from catalog_svc.domain.model import (
     ANY_KEY,
     Authorization,
@@ -26,10 +27,6 @@ from optimize_runtime.store.write_gate import WriteGate
 # commands does not grow with the number of references.
 WHOLE_RESULT = 100_000
 DEFINITION_FIELDS = {"xml": False}
-
-
-class StaleCollection(Exception):
-    """The collection changed between reading it and writing the change decided on it."""
 
 
 def ensure_indexes(db: Database) -> None:

@@ -1,9 +1,13 @@
 """What the catalog knows: deployed definitions, collections with their scope and roles, and the
-definition authorizations of users and groups. Plain values; the rules live beside them."""
+definition authorizations of users and groups. Plain values; the rules live beside them. What the
+catalog answers about a collection or a forbidden key has the contract's shapes
+(`contracts.catalog_rpc.CollectionAccess`, `ForbiddenDefinition`)."""
 
 import json
 from dataclasses import dataclass
 from datetime import datetime
+
+from contracts.catalog_rpc import CollectionAccess, ForbiddenDefinition
 
 PROCESS, DECISION = "process", "decision"
 USER, GROUP = "user", "group"
@@ -151,16 +155,6 @@ class Authorization:
 
 
 @dataclass(frozen=True)
-class CollectionAccess:
-    """What a caller learns about one collection: whether it exists, its name, the user's role in it."""
-
-    id: str
-    exists: bool
-    name: str | None = None
-    role: str | None = None
-
-
-@dataclass(frozen=True)
 class DefinitionVerdict:
     """The catalog's answer on one definition reference of an entity."""
 
@@ -175,15 +169,6 @@ class DefinitionVerdict:
     in_scope: bool | None = None
     tenants_out_of_scope: tuple[Tenant, ...] = ()
     xml_source: Definition | None = None  # the deployment whose XML the importer should use
-
-
-@dataclass(frozen=True)
-class ForbiddenDefinition:
-    """A key the user may not read, once per key, with every tenant it was refused for."""
-
-    type: str
-    key: str
-    tenant_ids: tuple[Tenant, ...]
 
 
 @dataclass(frozen=True)

@@ -19,16 +19,15 @@ from catalog_svc.domain.model import (
     LATEST_VERSION,
     Authorization,
     Collection,
-    CollectionAccess,
     Definition,
     DefinitionRef,
     DefinitionVerdict,
-    ForbiddenDefinition,
     PrerequisiteCheck,
     Tenant,
     User,
     version_order,
 )
+from contracts.catalog_rpc import CollectionAccess, ForbiddenDefinition
 
 DeploymentsByKey = Mapping[tuple[str, str], Sequence[Definition]]
 
