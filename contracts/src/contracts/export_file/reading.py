@@ -46,9 +46,10 @@ class _ReadEntity:
     problems: list[Problem] = field(default_factory=list)
 
 
-def read_export_file(data: Any) -> ExportFileReading:
+def read_export_file(data: Any, platform: str = "c7") -> ExportFileReading:
     """Reads a file as Optimize's EntityImportService does: one object is a file of one entity, and an
-    entity repeated identically counts once (Optimize reads the file into a set)."""
+    entity repeated identically counts once (Optimize reads the file into a set). Older entities are
+    upgraded as Optimize's upgrades did on the target's `platform` (`c7`, `c8`)."""
     reading = ExportFileReading()
     if isinstance(data, dict):
         data = [data]
@@ -63,7 +64,7 @@ def read_export_file(data: Any) -> ExportFileReading:
         )
         return reading
 
-    read = [_read_entity(position, entity) for position, entity in _without_repetitions(data)]
+    read = [_read_entity(position, entity, platform) for position, entity in _without_repetitions(data)]
     _check_ids_are_unique(read)
     _check_referenced_reports_are_in_file(read)
 
@@ -110,7 +111,7 @@ def _identical(one: Any, other: Any) -> bool:
     return one == other
 
 
-def _read_entity(position: int, entity: Any) -> _ReadEntity:
+def _read_entity(position: int, entity: Any, platform: str) -> _ReadEntity:
     at: Location = (position,)
     if not isinstance(entity, dict):
         return _ReadEntity(position, None, None, problems=[(at, "An entity must be a JSON object.")])
@@ -132,7 +133,7 @@ def _read_entity(position: int, entity: Any) -> _ReadEntity:
         }
         return read
 
-    read.upgraded, read.original_version = upgrade_entity(entity)
+    read.upgraded, read.original_version = upgrade_entity(entity, platform)
     read.problems += [
         (_as_in_file(location, read), message)
         for location, message in current_content_problems(read.upgraded, at)

@@ -1,6 +1,6 @@
 """Bringing one entity from the version it was exported at to the current one, step by step."""
 
-from contracts.export_file.migrations import MIGRATIONS
+from contracts.export_file.migrations import MIGRATIONS, PLATFORM_MIGRATIONS
 from contracts.export_file.structure import json_copy
 from contracts.export_file.versions import CURRENT_VERSIONS, OLDEST_VERSIONS, entity_type_of
 
@@ -13,8 +13,9 @@ def upgradable(entity_type: str, version: int) -> bool:
     return OLDEST_VERSIONS[entity_type] <= version <= CURRENT_VERSIONS[entity_type]
 
 
-def upgrade_entity(entity: dict) -> tuple[dict, int | None]:
-    """A copy of the entity at the current version, and the version it had if it was older."""
+def upgrade_entity(entity: dict, platform: str = "c7") -> tuple[dict, int | None]:
+    """A copy of the entity at the current version, and the version it had if it was older. `platform`:
+    the target's (`c7`, `c8`), for the steps Optimize's upgrades ran differently on Camunda 8."""
     entity_type = entity_type_of(entity)
     version = entity.get("sourceIndexVersion")
     if entity_type is None or type(version) is not int:
@@ -26,5 +27,7 @@ def upgrade_entity(entity: dict) -> tuple[dict, int | None]:
         )
     upgraded = json_copy(entity)
     for from_version in range(version, CURRENT_VERSIONS[entity_type]):
-        MIGRATIONS[(entity_type, from_version)].in_place(upgraded)
+        step = (PLATFORM_MIGRATIONS.get((platform, entity_type, from_version))
+                or MIGRATIONS[(entity_type, from_version)])
+        step.in_place(upgraded)
     return upgraded, (version if version < CURRENT_VERSIONS[entity_type] else None)

@@ -30,6 +30,10 @@ INDEX_NAMES = {
     )
 }
 
+# The target's platform: Camunda 7 (engine tenants, `null` for none) or Camunda 8 (`<default>` tenant).
+PLATFORMS = ("c7", "c8")
+C8_DEFAULT_TENANT = "<default>"
+
 REPORT_TYPES = ("single_process_report", "single_decision_report", "combined_report")
 SINGLE_REPORT_TYPES = ("single_process_report", "single_decision_report")
 

@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from contracts.export_file.versions import PLATFORMS
 from optimize_runtime.settings import CommonSettings, ConfigurationError, HttpSettings, env_list
 
 
@@ -15,6 +16,8 @@ class ImportConfig:
     max_import_bytes: int
     max_import_entities: int
     max_entity_name_length: int
+    # The installation's platform (c7 | c8): older files are upgraded as Optimize upgraded its data there.
+    platform: str = "c7"
     # How long an import's process counts as alive without renewing its lease (it renews every third).
     import_lease_s: float = 60.0
     # How often each process sweeps what dead imports left (also once at start); 0: never.
@@ -31,8 +34,13 @@ class ImportConfig:
         if pause_at and common.env == "production":
             raise ConfigurationError("import-svc: OPTIMIZE_IMPORT_PAUSE_AT is for crash tests; it is refused "
                                      "in production (OPTIMIZE_ENV)")
+        platform = e.get("OPTIMIZE_PLATFORM", "c7")
+        if platform not in PLATFORMS:
+            raise ConfigurationError(f"import-svc: OPTIMIZE_PLATFORM must be one of {', '.join(PLATFORMS)}, "
+                                     f"not {platform!r}")
         return cls(
             common=common,
+            platform=platform,
             http=HttpSettings.from_env("OPTIMIZE_IMPORT_PORT", 8083, e),
             max_import_bytes=int(e.get("OPTIMIZE_IMPORT_MAX_BYTES", str(32 * 1024 * 1024))),
             max_import_entities=int(e.get("OPTIMIZE_IMPORT_MAX_ENTITIES", "10000")),

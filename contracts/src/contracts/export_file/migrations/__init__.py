@@ -13,3 +13,9 @@ MIGRATIONS: dict[tuple[str, int], Step] = {
     )
     for from_version, step in steps.items()
 }
+
+# (platform, entity type, version it starts from) -> the step that replaces the common one there.
+PLATFORM_MIGRATIONS: dict[tuple[str, str, int], Step] = {
+    ("c8", "single_process_report", from_version): step
+    for from_version, step in process_report.C8_STEPS.items()
+}

@@ -15,6 +15,7 @@ from contracts.export_file.migrations.changes import (
     visualization_defaults,
 )
 from contracts.export_file.migrations.step import upgrade_step
+from contracts.export_file.versions import C8_DEFAULT_TENANT
 
 
 @upgrade_step(to_version=6)
@@ -65,6 +66,16 @@ def upgrade_10_to_11(report: dict) -> None:
         rename_count_columns(data)
 
 
+@upgrade_step(to_version=11)
+def upgrade_10_to_11_in_c8(report: dict) -> None:
+    """Optimize's Upgrade310To311PlanFactory, in a Camunda 8 installation, also sets every process
+    report's definitions to the `<default>` tenant (updateDefaultTenantIdOfProcessReportsInC8)."""
+    upgrade_10_to_11.in_place(report)
+    for definition in list_at(object_at(report, "data"), "definitions") or []:
+        if isinstance(definition, dict):
+            definition["tenantIds"] = [C8_DEFAULT_TENANT]
+
+
 STEPS = {
     5: upgrade_5_to_6,
     6: upgrade_6_to_7,
@@ -73,3 +84,6 @@ STEPS = {
     9: upgrade_9_to_10,
     10: upgrade_10_to_11,
 }
+
+# Steps that differ when the target is a Camunda 8 installation.
+C8_STEPS = {10: upgrade_10_to_11_in_c8}

@@ -96,6 +96,7 @@ class _Uncounted:
 class Importer:
     def __init__(self, catalog: Catalog, store: ImportStore, publish: Callable[[dict], None], *,
                  max_entities: int, max_name_length: int, counts: ImportCounts | None = None,
+                 platform: str = "c7",
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.catalog = catalog
         self.store = store
@@ -103,6 +104,7 @@ class Importer:
         self.max_entities = max_entities
         self.max_name_length = max_name_length
         self.counts = counts or _Uncounted()
+        self.platform = platform
         self.clock = clock
 
     def run(self, request: ImportRequest, body: bytes) -> list[dict]:
@@ -152,7 +154,7 @@ class Importer:
         data = parse_import_file(body, max_entities=self.max_entities)
         if isinstance(data, dict):  # one entity, as Optimize reads it
             data = [data]
-        reading = read_export_file(data)
+        reading = read_export_file(data, self.platform)
         verdict = self._ask_catalog(request, reading.entities)
 
         validation_errors = list(reading.validation_errors)
