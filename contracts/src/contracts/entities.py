@@ -65,15 +65,20 @@ def content_fields(export_entity_type: str) -> tuple[str, ...]:
     return ("data",)
 
 
-def _copy_content(source: dict, target: dict, *, stored: bool = True) -> None:
+def _shared(value: Any) -> Any:
+    return value
+
+
+def _copy_content(source: dict, target: dict, *, stored: bool = True, copy: bool = True) -> None:
+    take = json_copy if copy else _shared
     if source["exportEntityType"] != "dashboard":
-        target["data"] = json_copy(source["data"])
+        target["data"] = take(source["data"])
         return
     for field, default in DASHBOARD_CONTENT_DEFAULTS.items():
-        target[field] = json_copy(source.get(field, default))
+        target[field] = take(source[field]) if field in source else json_copy(default)
     for field in DASHBOARD_OPTIONAL_FIELDS if stored else ():
         if field in source:
-            target[field] = json_copy(source[field])
+            target[field] = take(source[field])
 
 
 def collection_of(document_or_type: dict | str) -> str:
@@ -90,10 +95,11 @@ def stored_time(moment: datetime) -> datetime:
 
 
 def stored_entity_from_export(entity: dict, *, entity_id: str, owner: str, collection_id: str | None,
-                              now: datetime, import_id: str | None = None) -> dict:
+                              now: datetime, import_id: str | None = None, copy: bool = True) -> dict:
     """The document of an export entity at its current version (validate it first with
     `contracts.export_file.validate_current_entity`). The entity's own id and collectionId are
-    replaced by `entity_id` and `collection_id`; its content is copied, not shared."""
+    replaced by `entity_id` and `collection_id`; its content is copied, not shared (`copy=False`: shared,
+    for a caller whose entity is its own copy already and is not used again)."""
     export_type = entity["exportEntityType"]
     if export_type not in ENTITY_TYPES:
         raise ValueError(f"unknown exportEntityType {export_type!r}")
@@ -120,12 +126,13 @@ def stored_entity_from_export(entity: dict, *, entity_id: str, owner: str, colle
         "schemaVersion": CURRENT_VERSIONS[export_type],
         "importId": import_id,
     }
-    _copy_content(entity, document)
+    _copy_content(entity, document, copy=copy)
     return document
 
 
-def export_entity_from_stored(document: dict) -> dict:
-    """The export entity of a document, at the current version, fields in Optimize's order."""
+def export_entity_from_stored(document: dict, *, copy: bool = True) -> dict:
+    """The export entity of a document, at the current version, fields in Optimize's order; its content
+    copied (`copy=False`: shared, for a document read for this export alone)."""
     export_type = document["exportEntityType"]
     entity = {
         "id": document["id"],
@@ -135,7 +142,7 @@ def export_entity_from_stored(document: dict) -> dict:
         "sourceIndexVersion": CURRENT_VERSIONS[export_type],
         "collectionId": document.get("collectionId"),
     }
-    _copy_content(document, entity, stored=False)
+    _copy_content(document, entity, stored=False, copy=copy)
     return entity
 
 

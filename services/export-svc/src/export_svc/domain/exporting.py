@@ -90,7 +90,8 @@ class Exporter:
             self.access.require(user, EXPORT, found, definitions_of(found))
         _refuse_dangling_references(documents, references)
         ordered = (order or _in_dependency_order)(requested, references, documents)
-        entities = [export_entity_from_stored(documents[entity_id]) for entity_id in ordered]
+        # The documents were read for this export alone: their content goes into the file as read.
+        entities = [export_entity_from_stored(documents[entity_id], copy=False) for entity_id in ordered]
 
         self.publish(new_event(ENTITY_EXPORTED, user.user_id, ordered, collection_id=collection_id,
                                request_id=request_id, details=details))

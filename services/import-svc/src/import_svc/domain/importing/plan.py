@@ -65,8 +65,10 @@ def plan_import(entities: list[dict], verdict: CatalogVerdict, *, owner: str, co
             entity["managementDashboard"] = False
         warnings = _adjust_definitions(entity, verdict)
         _rewrite_references(entity, new_ids)
+        # The entity is the import's own upgraded copy, used for nothing else: no second copy of its content.
         document = stored_entity_from_export(entity, entity_id=new_ids[entity["id"]], owner=owner,
-                                             collection_id=collection_id, now=now, import_id=plan.import_id)
+                                             collection_id=collection_id, now=now, import_id=plan.import_id,
+                                             copy=False)
         plan.entities.append(PlannedEntity(entity["id"], document, upgraded_from.get(entity["id"]),
                                            tuple(warnings)))
     return plan
