@@ -12,6 +12,7 @@ from swagger_ui_bundle import swagger_ui_path
 from werkzeug.exceptions import HTTPException
 
 from contracts.errors import ErrorBodySchema, ErrorCode, ServiceError, service_unavailable
+from optimize_runtime.http.json_provider import FastJSONProvider
 from optimize_runtime.http.request import REQUEST_ID_HEADER, assign_request_id, authenticate, request_id
 from optimize_runtime.identity import Authenticator
 from optimize_runtime.observability.http_requests import observe_requests
@@ -62,6 +63,7 @@ def create_service_app(settings: CommonSettings, *, title: str, blueprints: Iter
         MAX_CONTENT_LENGTH=max_content_length,
         JSON_SORT_KEYS=False,
     )
+    app.json = FastJSONProvider(app)
     app.json.sort_keys = False
     api = _ServiceApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},

@@ -94,6 +94,9 @@ def test_files_that_are_not_export_files_are_refused_as_invalid(installation, bo
     ('"R"', '{"\\udfff": 1}', "[0].data.configuration", "lone surrogate"),
     ('"R"', f'{{"n": {2**70}}}', "[0].data.configuration.n", "64 bits"),
     ('"R"', f'{{"n": {-(2**70)}}}', "[0].data.configuration.n", "64 bits"),
+    # just beyond 64 bits, where a fast JSON reader turns the integer into a float without a word
+    ('"R"', f'{{"n": {-(2**63) - 1}}}', "[0].data.configuration.n", "64 bits"),
+    ('"R"', f'{{"n": {2**64}}}', "[0].data.configuration.n", "64 bits"),
     ('"R"', '{"n": 1e400}', "[0].data.configuration.n", "finite"),
 ])
 def test_values_that_cannot_be_stored_are_invalid_with_their_path_not_a_crash(

@@ -3,6 +3,8 @@
 import json
 from typing import Any
 
+import orjson
+
 from contracts.errors import ErrorCode, ServiceError
 from import_svc.domain.importing.refusal import ImportRefused, file_invalid
 
@@ -17,6 +19,24 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
 
+# orjson reads every JSON text exactly as the standard library does, but for integers beyond 64 bits (it
+# reads them as floats, silently): a number of 19 digits or more goes the standard library's way.
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_NINETEEN_DIGITS = b"0" * 19
+
+
+def _decoded(body: bytes) -> Any:
+    """The JSON value of the body: orjson where it reads what the standard library reads (several times
+    faster, and without a str copy of the body), the standard library elsewhere and for every error, so
+    that what is refused and the message saying why stay its own (it also reads UTF-16/32 and a BOM)."""
+    if _NINETEEN_DIGITS not in body.translate(_DIGITS_AS_ZERO):
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(body, parse_constant=_no_constant)
+
+
 def unreadable(message: str) -> ImportRefused:
     return ImportRefused([file_invalid([{"entityId": None, "path": "", "message": message}])])
 
@@ -26,7 +46,7 @@ def parse_import_file(body: bytes, *, max_entities: int) -> Any:
     if not body:
         raise unreadable("The request has no body; it should be an export file, a JSON array of entities.")
     try:
-        data = json.loads(body, parse_constant=_no_constant)
+        data = _decoded(body)
     except RecursionError:
         raise unreadable("The import file is nested too deeply to be an export file.") from None
     except (UnicodeDecodeError, ValueError) as error:
