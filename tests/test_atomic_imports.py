@@ -348,3 +348,45 @@ def test_an_authoring_write_killed_at_any_moment_leaves_the_entity_as_before_or_
     assert version >= 3
     assert len(seen["tiles"]) == 400
     assert {tile["position"]["x"] for tile in seen["tiles"]} == {version}
+
+
+def test_a_live_import_longer_than_its_lease_is_neither_swept_nor_taken_over(installation, target, tmp_path):
+    """The importing process renews its lease while it writes: an import paused for several leases is not
+    swept, a retry with its key meanwhile is told it is in progress (409, Retry-After), and it commits."""
+    collection_id, _ = target
+    body = json.dumps([report(i) for i in range(20)]).encode()
+    pause_file = tmp_path / "paused"
+    slow_app = create_app(ImportConfig.from_env({
+        **installation.environ, "OPTIMIZE_IMPORT_LEASE_S": "0.6",
+        "OPTIMIZE_IMPORT_PAUSE_AT": "entities-written", "OPTIMIZE_IMPORT_PAUSE_FILE": str(pause_file),
+        "OPTIMIZE_IMPORT_SWEEP_INTERVAL_S": "0"}))
+    headers = {**installation.headers(), "Idempotency-Key": "slow"}
+    answers: list = []
+    writer = threading.Thread(target=lambda: answers.append(slow_app.test_client().post(
+        f"/api/import?collectionId={collection_id}", data=body, content_type="application/json",
+        headers=headers)))
+    writer.start()
+    try:
+        wait_paused(pause_file)
+        journal = installation.app("import").extensions["import"].import_journal
+        records = store(installation).import_journal
+        first_lease = records.find_one({"key": "slow"})["leaseUntilMs"]
+        deadline = time.monotonic() + 30
+        while (records.find_one({"key": "slow"})["leaseUntilMs"] <= first_lease + 1200
+               and time.monotonic() < deadline):
+            time.sleep(0.1)  # two leases' worth of renewals
+        assert journal.sweep().removed_records == []
+        in_progress = import_again(installation, collection_id, body, "slow")
+        assert (in_progress.status_code, in_progress.json["errorCode"]) == (409, "conflictError")
+        assert int(in_progress.headers["Retry-After"]) >= 1
+        assert what_a_user_sees(installation, collection_id, [])["listed"] == 0
+    finally:
+        pause_file.unlink(missing_ok=True)
+        writer.join(60)
+        for attribute in ("catalog", "events"):
+            getattr(slow_app.extensions["import"], attribute).close()
+        slow_app.extensions["import"].mongo.close()
+    assert answers[0].status_code == 200, answers[0].json
+    replayed = import_again(installation, collection_id, body, "slow")
+    assert replayed.json == answers[0].json
+    assert len(stored_ids(installation, collection_id)) == 20

@@ -1,5 +1,6 @@
 """An import from start to end: read the file, ask the catalog once, refuse with every reason or write
-every entity in one transaction, and tell other services what happened."""
+every entity so that it becomes visible whole (one commit record) or never, and tell other services what
+happened."""
 
 import hashlib
 import logging
@@ -68,8 +69,9 @@ class ImportStore(Protocol):
         another request."""
 
     def write(self, plan: ImportPlan, outcome: list[dict], idempotency: Idempotency | None) -> list[dict]:
-        """Writes every document in one transaction and returns the outcome; when the key was recorded
-        meanwhile, writes nothing and returns the recorded outcome."""
+        """Writes every document, visible to readers all at once or never (a killed write leaves nothing
+        visible), and returns the outcome; when the key was recorded meanwhile, writes nothing and returns
+        the recorded outcome; when an import with the key is still in progress, a 409 conflict."""
 
     def storage_problem(self, entity: dict) -> str | None:
         """Why the store could not hold this entity as one document (too large, say), or None."""
