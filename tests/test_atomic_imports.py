@@ -390,3 +390,33 @@ def test_a_live_import_longer_than_its_lease_is_neither_swept_nor_taken_over(ins
     replayed = import_again(installation, collection_id, body, "slow")
     assert replayed.json == answers[0].json
     assert len(stored_ids(installation, collection_id)) == 20
+
+
+def test_import_svc_sweeps_what_a_dead_import_left_at_start_and_then_periodically(installation):
+    """Leftovers as a killed process leaves them (a pending record whose lease ran out, marked entities):
+    a starting import-svc removes them before serving, and a running one within its sweep interval."""
+    db = store(installation)
+
+    def leave_behind(import_id: str) -> None:
+        db.import_journal.insert_one({"_id": import_id, "importId": import_id, "state": "pending",
+                                      "owner": {"host": "elsewhere", "pid": 1}, "leaseUntilMs": 0})
+        db.reports.insert_many([{"_id": f"{import_id}-{i}", "id": f"{import_id}-{i}", "importId": import_id,
+                                 "pending": import_id, "collectionId": None, "owner": "demo"}
+                                for i in range(5)])
+
+    leave_behind("dead-before-start")
+    app = create_app(ImportConfig.from_env({**installation.environ,
+                                            "OPTIMIZE_IMPORT_SWEEP_INTERVAL_S": "0.2"}))
+    try:
+        assert db.reports.count_documents({}) == 0 and db.import_journal.count_documents({}) == 0
+        leave_behind("dead-while-running")
+        deadline = time.monotonic() + 30
+        while db.reports.count_documents({}) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert db.reports.count_documents({}) == 0 and db.import_journal.count_documents({}) == 0
+    finally:
+        wiring = app.extensions["import"]
+        wiring.sweeper.stop()
+        for attribute in ("catalog", "events"):
+            getattr(wiring, attribute).close()
+        wiring.mongo.close()
