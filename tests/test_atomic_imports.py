@@ -420,3 +420,21 @@ def test_import_svc_sweeps_what_a_dead_import_left_at_start_and_then_periodicall
         for attribute in ("catalog", "events"):
             getattr(wiring, attribute).close()
         wiring.mongo.close()
+
+
+def test_events_of_an_import_are_written_by_its_commit_and_exist_exactly_when_it_does(installation, target):
+    """The room left for a transactional outbox: the events given to the write are in the commit record."""
+    from import_svc.domain.importing import ImportRequest
+    from optimize_runtime.identity import Identity
+
+    collection_id, _ = target
+    wiring = installation.app("import").extensions["import"]
+    request = ImportRequest(Identity("demo", superuser=True), collection_id=collection_id)
+    plan = wiring.importer.plan(request, json.dumps([report(1), report(2)]).encode())
+    event = {"eventId": "e-1", "type": "entity.imported", "entityIds": plan.entity_ids}
+
+    outcome = wiring.import_journal.write(plan, plan.outcome(), None, events=[event])
+
+    record = store(installation).import_journal.find_one({"importId": plan.import_id})
+    assert (record["state"], record["events"], record["outcome"]) == ("committed", [event], outcome)
+    assert what_a_user_sees(installation, collection_id, [])["listed"] == 2

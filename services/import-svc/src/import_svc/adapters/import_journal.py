@@ -144,7 +144,10 @@ class ImportJournal:
         _check_same_request(record, idempotency)
         raise _in_progress(idempotency.key, self._retry_after_s(record))
 
-    def write(self, plan: ImportPlan, outcome: list[dict], idempotency: Idempotency | None) -> list[dict]:
+    def write(self, plan: ImportPlan, outcome: list[dict], idempotency: Idempotency | None,
+              events: list[dict] | None = None) -> list[dict]:
+        """`events`: recorded in the commit record by the same single-document write that commits (the
+        place of a transactional outbox: they exist exactly when the import does)."""
         key = None if idempotency is None else idempotency.key
         record = record_id(plan.owner if idempotency is None else idempotency.user_id, key, plan.import_id)
         try:
@@ -154,7 +157,7 @@ class ImportJournal:
         if recorded is not None:
             return recorded
         try:
-            return self._write_claimed(record, plan, outcome, idempotency)
+            return self._write_claimed(record, plan, outcome, events or [])
         except _Lost:
             return self._after_losing(record, plan, idempotency)
         except PyMongoError as error:
@@ -209,7 +212,7 @@ class ImportJournal:
         raise _in_progress(idempotency.key, 1)
 
     def _write_claimed(self, record: str, plan: ImportPlan, outcome: list[dict],
-                       idempotency: Idempotency | None) -> list[dict]:
+                       events: list[dict]) -> list[dict]:
         with _Heartbeat(self, record, plan.import_id) as heartbeat:
             written = self._entities.insert_pending(
                 plan.documents, plan.import_id, after_batch=lambda name: self._pause("batch-written"))
@@ -220,7 +223,7 @@ class ImportJournal:
                 raise _Lost()
             with self._gate.hold():
                 committed = self._journal.update_one(commit_filter(record, plan.import_id),
-                                                     commit_update(outcome, [], now_ms())).matched_count
+                                                     commit_update(outcome, events, now_ms())).matched_count
         if not committed:
             raise _Lost()
         self._entities.visibility.remember_committed(plan.import_id)
