@@ -25,6 +25,12 @@ ENTITY_KINDS = (REPORT, DASHBOARD)
 # Roles in a collection (`contracts.catalog_rpc.ROLES`) that may change its entities; any role may see them.
 EDIT_ROLES = ("editor", "manager")
 
+# How users read an entityType in messages ("Report 'r1' does not exist").
+ENTITY_NAMES = {REPORT: "Report", DASHBOARD: "Dashboard"}
+
+# Optimize's limit on an entity's description (EntityImportService, ReportService): null, or 1 to this many.
+DESCRIPTION_MAX_LENGTH = 400
+
 # MongoDB collection of each entityType.
 COLLECTIONS = {REPORT: "reports", DASHBOARD: "dashboards"}
 

@@ -3,8 +3,7 @@
 from flask import Flask
 from pymongo import MongoClient
 
-from import_svc.api import authoring
-from import_svc.api.imports import blp as imports_blp
+from import_svc.api import authoring, imports
 from import_svc.bootstrap import wire
 from import_svc.config import ImportConfig
 from optimize_runtime.http import create_service_app
@@ -22,7 +21,7 @@ def create_app(config: ImportConfig | None = None, *, mongo: MongoClient | None 
     app = create_service_app(
         config.common,
         title="Optimize import",
-        blueprints=[imports_blp, *authoring.blueprints],
+        blueprints=[imports.blueprint, *authoring.blueprints],
         readiness=[mongodb_check(wiring.mongo), catalog_check(wiring.catalog)],
     )
     app.extensions["import"] = wiring

@@ -3,36 +3,37 @@
 from flask import current_app
 
 from export_svc.api.schemas import DashboardSchema, EntitySummarySchema, ReportSchema, seen_as_dict
-from export_svc.domain.reading import EntityReading
+from export_svc.domain.reading import VisibleEntities
 from optimize_runtime.http import Blueprint, current_identity
 
-blp = Blueprint("entities", __name__, url_prefix="/api", description="Reports and dashboards a user sees")
+blueprint = Blueprint("entities", __name__, url_prefix="/api",
+                      description="Reports and dashboards a user sees")
 
 
-def _reading() -> EntityReading:
+def _reading() -> VisibleEntities:
     return current_app.extensions["export"].reading
 
 
-@blp.get("/entities")
-@blp.response(200, EntitySummarySchema(many=True))
+@blueprint.get("/entities")
+@blueprint.response(200, EntitySummarySchema(many=True))
 def entity_list():
     """The user's private entities and those of every collection the user has a role in."""
     return [seen_as_dict(seen) for seen in _reading().entity_list(current_identity())]
 
 
-@blp.get("/collection/<collection_id>/entities")
-@blp.response(200, EntitySummarySchema(many=True))
+@blueprint.get("/collection/<collection_id>/entities")
+@blueprint.response(200, EntitySummarySchema(many=True))
 def collection_entities(collection_id: str):
     return [seen_as_dict(seen) for seen in _reading().collection_entities(current_identity(), collection_id)]
 
 
-@blp.get("/report/<report_id>")
-@blp.response(200, ReportSchema)
+@blueprint.get("/report/<report_id>")
+@blueprint.response(200, ReportSchema)
 def report(report_id: str):
     return seen_as_dict(_reading().entity(current_identity(), "report", report_id))
 
 
-@blp.get("/dashboard/<dashboard_id>")
-@blp.response(200, DashboardSchema)
+@blueprint.get("/dashboard/<dashboard_id>")
+@blueprint.response(200, DashboardSchema)
 def dashboard(dashboard_id: str):
     return seen_as_dict(_reading().entity(current_identity(), "dashboard", dashboard_id))

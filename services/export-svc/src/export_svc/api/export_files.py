@@ -9,7 +9,7 @@ from export_svc.domain.exporting import Exporter
 from optimize_runtime.http import Blueprint, request_id, require_superuser
 from optimize_runtime.http.content_disposition import attachment
 
-blp = Blueprint("export_files", __name__, url_prefix="/api",
+blueprint = Blueprint("export_files", __name__, url_prefix="/api",
                 description="Reports, dashboards and whole collections as export files")
 
 _ID_LIST = fields.List(fields.String(validate=validate.Length(min=1)), required=True,
@@ -56,33 +56,34 @@ def _public_export(entity_type: str) -> Response:
     return current_app.json.response(entities)
 
 
-@blp.get("/export/report/json/<report_id>/<file_name>")
-@blp.response(200, description="The report, after the single reports of a combined report")
+@blueprint.get("/export/report/json/<report_id>/<file_name>")
+@blueprint.response(200, description="The report, after the single reports of a combined report")
 def export_report(report_id: str, file_name: str):
     return _download("report", report_id, file_name)
 
 
-@blp.get("/export/dashboard/json/<dashboard_id>/<file_name>")
-@blp.response(200, description="Every report the dashboard shows, each once, then the dashboard")
+@blueprint.get("/export/dashboard/json/<dashboard_id>/<file_name>")
+@blueprint.response(200, description="Every report the dashboard shows, each once, then the dashboard")
 def export_dashboard(dashboard_id: str, file_name: str):
     return _download("dashboard", dashboard_id, file_name)
 
 
-@blp.post("/public/export/report/definition/json")
-@blp.response(200, description="The reports, each after what it needs")
+@blueprint.post("/public/export/report/definition/json")
+@blueprint.response(200, description="The reports, each after what it needs")
 def public_export_reports():
     return _public_export("report")
 
 
-@blp.post("/public/export/dashboard/definition/json")
-@blp.response(200, description="The dashboards, each after its reports")
+@blueprint.post("/public/export/dashboard/definition/json")
+@blueprint.response(200, description="The dashboards, each after its reports")
 def public_export_dashboards():
     return _public_export("dashboard")
 
 
-@blp.get("/export/collection/json/<collection_id>/<file_name>")
-@blp.response(200, description="Every report and dashboard of the collection, each after what it needs: "
-                               "import it into another collection with POST /api/import?collectionId=")
+@blueprint.get("/export/collection/json/<collection_id>/<file_name>")
+@blueprint.response(200, description="Every report and dashboard of the collection, each after what it "
+                                     "needs: import it into another collection with POST "
+                                     "/api/import?collectionId=")
 def export_collection(collection_id: str, file_name: str):
     user = require_superuser()
     disposition = attachment(file_name)
@@ -91,9 +92,9 @@ def export_collection(collection_id: str, file_name: str):
     return _attachment(entities, disposition)
 
 
-@blp.post("/public/export/collection/definition/json")
-@blp.response(200, description="Every report and dashboard of the collections, each once, each after what "
-                               "it needs")
+@blueprint.post("/public/export/collection/definition/json")
+@blueprint.response(200, description="Every report and dashboard of the collections, each once, each "
+                                     "after what it needs")
 def public_export_collections():
     user = require_superuser()
     collection_ids = _ids_in_body()

@@ -10,14 +10,12 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from contracts.catalog_rpc import CollectionAccess
-from contracts.entities import EXPORT, export_entity_from_stored
+from contracts.entities import ENTITY_NAMES, EXPORT, export_entity_from_stored
 from contracts.errors import ErrorCode, ServiceError
 from contracts.events import ENTITY_EXPORTED, new_event
 from contracts.export_file import definitions_of, referenced_report_ids
 from export_svc.domain.access import AccessQuestions, EntityAccess
 from optimize_runtime.identity import Identity
-
-ENTITY_NAMES = {"report": "Report", "dashboard": "Dashboard"}
 
 # The report ids each entity shows, in order.
 References = dict[str, list[str]]
@@ -27,14 +25,14 @@ _COLLECTION_FILE_RANK = {"single_process_report": 0, "single_decision_report": 0
                          "dashboard": 2}
 
 
-class StoredEntities(Protocol):
+class ExportableEntities(Protocol):
     def get_many(self, entity_ids: Iterable[str], entity_type: str | None = None) -> dict[str, dict]: ...
     def in_collections(self, collection_ids: Iterable[str]) -> list[dict]: ...
 
 
 @dataclass
 class Exporter:
-    entities: StoredEntities
+    entities: ExportableEntities
     catalog: AccessQuestions
     publish: Callable[[dict], None]
     access: EntityAccess = field(init=False)

@@ -7,16 +7,16 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from contracts.catalog_rpc import CollectionAccess
-from contracts.entities import OWNER_ROLE, VIEW
+from contracts.entities import ENTITY_NAMES, OWNER_ROLE, VIEW
 from contracts.errors import ErrorCode, ServiceError, not_found
 from contracts.export_file import definitions_of
 from export_svc.domain.access import AccessQuestions, EntityAccess
 from optimize_runtime.identity import Identity
 
-ENTITY_NAMES = {"report": "Report", "dashboard": "Dashboard"}
 
+class EntityListings(Protocol):
+    """The part of the read-only entity store the entity list and single reads use."""
 
-class EntityDocuments(Protocol):
     def get(self, entity_id: str, entity_type: str | None = None) -> dict | None: ...
     def summaries_visible_to(self, user_id: str, collection_ids: Iterable[str]) -> list[dict]: ...
     def summaries_in_collection(self, collection_id: str) -> list[dict]: ...
@@ -35,8 +35,10 @@ class Seen:
 
 
 @dataclass
-class EntityReading:
-    entities: EntityDocuments
+class VisibleEntities:
+    """The entity list, a collection's entities and single entities, as one user may see them."""
+
+    entities: EntityListings
     catalog: CollectionRoles
 
     def entity_list(self, user: Identity) -> list[Seen]:

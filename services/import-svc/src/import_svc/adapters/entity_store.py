@@ -18,6 +18,7 @@ from pymongo.database import Database
 from contracts.entities import COLLECTIONS, collection_of
 from contracts.errors import ErrorCode, ServiceError
 from contracts.import_journal import PENDING_MARKER
+from optimize_runtime.store.entity_lookup import EntityLookup
 from optimize_runtime.store.import_visibility import ImportVisibility
 from optimize_runtime.store.write_gate import WriteGate
 
@@ -27,11 +28,12 @@ MAX_DOCUMENT_BYTES = 16 * 1024 * 1024 - 16 * 1024
 
 
 
-class EntityStore:
+class EntityStore(EntityLookup):
+    """Every write of reports and dashboards, and the lookups by id (`EntityLookup`) its writers need."""
+
     def __init__(self, db: Database, gate: WriteGate, visibility: ImportVisibility | None = None) -> None:
-        self._db = db
+        super().__init__(db, visibility)
         self._gate = gate
-        self.visibility = visibility or ImportVisibility(db)
 
     @staticmethod
     def storage_problem(entity: dict) -> str | None:
@@ -126,21 +128,3 @@ class EntityStore:
             if found is None:
                 return False
             return collection.delete_one({"_id": entity_id}).deleted_count == 1
-
-    def get(self, entity_id: str, entity_type: str | None = None) -> dict | None:
-        """The document with this id, looked up in the one collection of `entity_type` when given."""
-        names = [collection_of(entity_type)] if entity_type else list(COLLECTIONS.values())
-        for name in names:
-            document = self.visibility.one(lambda name=name: self._db[name].find_one({"_id": entity_id}))
-            if document is not None:
-                return document
-        return None
-
-    def get_many(self, entity_ids: Iterable[str], entity_type: str | None = None) -> dict[str, dict]:
-        """The documents of those ids that exist, by id: one query per collection looked in."""
-        ids = list(dict.fromkeys(entity_ids))
-        if not ids:
-            return {}
-        names = [collection_of(entity_type)] if entity_type else list(COLLECTIONS.values())
-        return {document["_id"]: document for document in self.visibility.many(
-            lambda: [document for name in names for document in self._db[name].find({"_id": {"$in": ids}})])}

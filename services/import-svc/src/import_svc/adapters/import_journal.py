@@ -111,7 +111,7 @@ class SweepResult:
 
 
 class ImportJournal:
-    """The ImportStore of the importer: the journal records (commit records) and the entities they decide."""
+    """The importer's AtomicImports: the journal records (commit records) and the entities they decide."""
 
     def __init__(self, db: Database, entities: EntityStore, gate: WriteGate, *, lease_s: float = 60.0,
                  pause: PausePoints | None = None) -> None:

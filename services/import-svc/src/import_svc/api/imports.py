@@ -8,7 +8,7 @@ from contracts.errors import ErrorCode, ServiceError
 from import_svc.domain.importing import Importer, ImportRequest, payload_too_large
 from optimize_runtime.http import Blueprint, request_id, require_superuser
 
-blp = Blueprint("import", __name__, description="Import of Optimize export files")
+blueprint = Blueprint("import", __name__, description="Import of Optimize export files")
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 _CHUNK_BYTES = 256 * 1024
@@ -85,19 +85,19 @@ def _import(collection_id: str | None, dry_run: bool) -> list[dict]:
     return importer.run(import_request, body)
 
 
-@blp.route("/api/import", methods=["POST"])
-@blp.arguments(ImportQuerySchema, location="query", as_kwargs=True)
-@blp.doc(requestBody=_EXPORT_FILE_BODY, parameters=[_IDEMPOTENCY_KEY_PARAMETER])
-@blp.response(200, ImportedEntitySchema(many=True))
+@blueprint.route("/api/import", methods=["POST"])
+@blueprint.arguments(ImportQuerySchema, location="query", as_kwargs=True)
+@blueprint.doc(requestBody=_EXPORT_FILE_BODY, parameters=[_IDEMPOTENCY_KEY_PARAMETER])
+@blueprint.response(200, ImportedEntitySchema(many=True))
 def import_entities(collectionId: str | None, dryRun: bool):  # noqa: N803 - named as in the query
     """Import an export file privately, or into a collection (superusers with editor or manager role)."""
     return _import(collectionId, dryRun)
 
 
-@blp.route("/api/public/import", methods=["POST"])
-@blp.arguments(PublicImportQuerySchema, location="query", as_kwargs=True)
-@blp.doc(requestBody=_EXPORT_FILE_BODY, parameters=[_IDEMPOTENCY_KEY_PARAMETER])
-@blp.response(200, ImportedEntitySchema(many=True))
+@blueprint.route("/api/public/import", methods=["POST"])
+@blueprint.arguments(PublicImportQuerySchema, location="query", as_kwargs=True)
+@blueprint.doc(requestBody=_EXPORT_FILE_BODY, parameters=[_IDEMPOTENCY_KEY_PARAMETER])
+@blueprint.response(200, ImportedEntitySchema(many=True))
 def import_entities_public(collectionId: str, dryRun: bool):  # noqa: N803 - named as in the query
     """Import an export file into a collection, as System User (public API token)."""
     return _import(collectionId, dryRun)

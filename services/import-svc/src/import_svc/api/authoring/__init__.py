@@ -1,7 +1,7 @@
 """Authoring over HTTP: Optimize's paths for creating, changing and deleting reports and dashboards."""
 
-from import_svc.api.authoring.views import dashboards, reports
+from import_svc.api.authoring.views import dashboard_blueprint, report_blueprint
 
-blueprints = [reports, dashboards]
+blueprints = [report_blueprint, dashboard_blueprint]
 
-__all__ = ["blueprints", "dashboards", "reports"]
+__all__ = ["blueprints", "dashboard_blueprint", "report_blueprint"]

@@ -12,9 +12,9 @@ from import_svc.api.authoring.schemas import (
 from import_svc.domain.authoring import Authoring
 from optimize_runtime.http import Blueprint, current_identity, request_id
 
-reports = Blueprint("authoring_reports", __name__, url_prefix="/api/report",
+report_blueprint = Blueprint("authoring_reports", __name__, url_prefix="/api/report",
                     description="Create, change and delete reports")
-dashboards = Blueprint("authoring_dashboards", __name__, url_prefix="/api/dashboard",
+dashboard_blueprint = Blueprint("authoring_dashboards", __name__, url_prefix="/api/dashboard",
                        description="Create, change and delete dashboards")
 
 
@@ -32,59 +32,59 @@ def _create(export_type: str, body: dict) -> dict:
     return {"id": entity_id}
 
 
-@reports.post("/process/single")
-@reports.arguments(ReportBodySchema)
-@reports.response(200, IdSchema)
+@report_blueprint.post("/process/single")
+@report_blueprint.arguments(ReportBodySchema)
+@report_blueprint.response(200, IdSchema)
 def create_process_report(body: dict):
     return _create("single_process_report", body)
 
 
-@reports.post("/decision/single")
-@reports.arguments(ReportBodySchema)
-@reports.response(200, IdSchema)
+@report_blueprint.post("/decision/single")
+@report_blueprint.arguments(ReportBodySchema)
+@report_blueprint.response(200, IdSchema)
 def create_decision_report(body: dict):
     return _create("single_decision_report", body)
 
 
-@reports.post("/process/combined")
-@reports.arguments(ReportBodySchema)
-@reports.response(200, IdSchema)
+@report_blueprint.post("/process/combined")
+@report_blueprint.arguments(ReportBodySchema)
+@report_blueprint.response(200, IdSchema)
 def create_combined_report(body: dict):
     return _create("combined_report", body)
 
 
-@reports.put("/<report_id>")
-@reports.arguments(ReportChangesSchema)
-@reports.response(204)
+@report_blueprint.put("/<report_id>")
+@report_blueprint.arguments(ReportChangesSchema)
+@report_blueprint.response(204)
 def update_report(changes: dict, report_id: str):
     _authoring().update(current_identity(), "report", report_id, changes)
     _written("report", "updated")
 
 
-@reports.delete("/<report_id>")
-@reports.response(204)
+@report_blueprint.delete("/<report_id>")
+@report_blueprint.response(204)
 def delete_report(report_id: str):
     _authoring().delete(current_identity(), "report", report_id, request_id())
     _written("report", "deleted")
 
 
-@dashboards.post("")
-@dashboards.arguments(DashboardBodySchema, required=False)  # no body: an empty "New Dashboard"
-@dashboards.response(200, IdSchema)
+@dashboard_blueprint.post("")
+@dashboard_blueprint.arguments(DashboardBodySchema, required=False)  # no body: an empty "New Dashboard"
+@dashboard_blueprint.response(200, IdSchema)
 def create_dashboard(body: dict):
     return _create("dashboard", body)
 
 
-@dashboards.put("/<dashboard_id>")
-@dashboards.arguments(DashboardChangesSchema)
-@dashboards.response(204)
+@dashboard_blueprint.put("/<dashboard_id>")
+@dashboard_blueprint.arguments(DashboardChangesSchema)
+@dashboard_blueprint.response(204)
 def update_dashboard(changes: dict, dashboard_id: str):
     _authoring().update(current_identity(), "dashboard", dashboard_id, changes)
     _written("dashboard", "updated")
 
 
-@dashboards.delete("/<dashboard_id>")
-@dashboards.response(204)
+@dashboard_blueprint.delete("/<dashboard_id>")
+@dashboard_blueprint.response(204)
 def delete_dashboard(dashboard_id: str):
     _authoring().delete(current_identity(), "dashboard", dashboard_id, request_id())
     _written("dashboard", "deleted")

@@ -13,7 +13,9 @@ from typing import Any, Protocol
 
 from contracts.catalog_rpc import CollectionAccess
 from contracts.entities import (
+    DESCRIPTION_MAX_LENGTH,
     EDIT_ROLES,
+    ENTITY_NAMES,
     content_fields,
     editable_by,
     export_entity_from_stored,
@@ -26,11 +28,8 @@ from contracts.events import ENTITY_CREATED, ENTITY_DELETED, new_event
 from contracts.export_file import CURRENT_VERSIONS, referenced_report_ids, validate_current_entity
 from optimize_runtime.identity import Identity
 
-DESCRIPTION_MAX_LENGTH = 400
-ENTITY_NAMES = {"report": "Report", "dashboard": "Dashboard"}
 
-
-class EntityDocuments(Protocol):
+class EditableEntities(Protocol):
     """The part of the entity store authoring uses."""
 
     def insert(self, document: dict) -> None:
@@ -48,7 +47,7 @@ AskCollectionAccess = Callable[[Identity, list[str]], Mapping[str, CollectionAcc
 
 @dataclass
 class Authoring:
-    store: EntityDocuments
+    store: EditableEntities
     collection_access: AskCollectionAccess
     publish: Callable[[dict], None]
     max_name_length: int

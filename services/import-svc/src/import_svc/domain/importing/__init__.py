@@ -1,7 +1,7 @@
 """Importing an export file: validation collecting every problem, the catalog's verdict, the plan."""
 
 from import_svc.domain.importing.import_file import payload_too_large
-from import_svc.domain.importing.importer import Catalog, Idempotency, Importer, ImportRequest, ImportStore
+from import_svc.domain.importing.importer import AtomicImports, Catalog, Idempotency, Importer, ImportRequest
 from import_svc.domain.importing.plan import ImportPlan, PlannedEntity
 from import_svc.domain.importing.refusal import ImportProblem, ImportRefused
 
@@ -12,7 +12,7 @@ __all__ = [
     "ImportProblem",
     "ImportRefused",
     "ImportRequest",
-    "ImportStore",
+    "AtomicImports",
     "Importer",
     "PlannedEntity",
     "payload_too_large",

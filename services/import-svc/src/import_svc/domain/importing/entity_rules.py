@@ -1,10 +1,9 @@
 """What Optimize refuses to import whatever the target holds: management reports, instant-preview
 entities on the public API, and names or descriptions it would not let a user type."""
 
+from contracts.entities import DESCRIPTION_MAX_LENGTH
 from contracts.errors import ErrorCode
 from import_svc.domain.importing.refusal import ImportProblem
-
-DESCRIPTION_MAX_LENGTH = 400
 
 
 def _flag(entity: dict, *location: str) -> bool:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from contracts.catalog_rpc import DefinitionRef, ImportCheck
+from contracts.entities import EDIT_ROLES
 from contracts.errors import ErrorCode, ServiceError, not_found
 from contracts.events import ENTITY_IMPORTED, IMPORT_REJECTED, new_event
 from contracts.export_file import read_export_file
@@ -23,7 +24,6 @@ from import_svc.domain.importing.entity_rules import (
 from import_svc.domain.importing.import_file import parse_import_file
 from import_svc.domain.importing.plan import ImportPlan, plan_import
 from import_svc.domain.importing.prerequisites import (
-    EDITING_ROLES,
     CatalogVerdict,
     distinct_references,
     prerequisite_problems,
@@ -63,7 +63,10 @@ class Catalog(Protocol):
         """The catalog's verdict on every reference, the collection and the user, in one call."""
 
 
-class ImportStore(Protocol):
+class AtomicImports(Protocol):
+    """Where an import is written all or nothing and its outcome remembered under its Idempotency-Key (the
+    import journal, `adapters/import_journal.py`)."""
+
     def recorded_outcome(self, idempotency: Idempotency) -> list[dict] | None:
         """The outcome of the import first made with this key, or None; refuses a key reused for
         another request."""
@@ -87,17 +90,9 @@ class ImportCounts(Protocol):
     def failed(self) -> None: ...
 
 
-class _Uncounted:
-    def imported(self, outcome: list[dict]) -> None: ...
-    def replayed(self) -> None: ...
-    def dry_run(self) -> None: ...
-    def refused(self, error: ServiceError) -> None: ...
-    def failed(self) -> None: ...
-
-
 class Importer:
-    def __init__(self, catalog: Catalog, store: ImportStore, publish: Callable[[dict], None], *,
-                 max_entities: int, max_name_length: int, counts: ImportCounts | None = None,
+    def __init__(self, catalog: Catalog, store: AtomicImports, publish: Callable[[dict], None], *,
+                 max_entities: int, max_name_length: int, counts: ImportCounts,
                  platform: str = "c7",
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.catalog = catalog
@@ -105,7 +100,7 @@ class Importer:
         self.publish = publish
         self.max_entities = max_entities
         self.max_name_length = max_name_length
-        self.counts = counts or _Uncounted()
+        self.counts = counts
         self.platform = platform
         self.clock = clock
 
@@ -192,7 +187,7 @@ class Importer:
             collection = verdict.collection
             if collection is None or not collection.exists:
                 raise not_found("Collection", request.collection_id)
-            if not identity.public_api and collection.role not in EDITING_ROLES:
+            if not identity.public_api and collection.role not in EDIT_ROLES:
                 raise ServiceError(
                     ErrorCode.FORBIDDEN,
                     f"User '{identity.user_id}' may not import into collection '{collection.name}'",

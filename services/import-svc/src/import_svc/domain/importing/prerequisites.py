@@ -9,7 +9,6 @@ from contracts.errors import ErrorCode
 from import_svc.domain.importing.refusal import ImportProblem
 
 DEFINITION_TYPE_OF = {"single_process_report": "process", "single_decision_report": "decision"}
-EDITING_ROLES = ("editor", "manager")
 
 DefinitionKey = tuple[str, str]
 
