@@ -67,13 +67,24 @@ class RpcMethod:
     result_schema: Schema
 
 
-RPC_METHODS: dict[str, RpcMethod] = {}
+class PingParamsSchema(Schema):
+    pass
+
+
+class PingResultSchema(Schema):
+    service = fields.Str(required=True)
+    time = fields.Str(required=True)
+
+
+# Every server answers `ping` (readiness probes ask it): part of the protocol itself, so it is here from the
+# start; the methods of a service are added by whoever wires a process (`register_rpc_method`).
+RPC_METHODS: dict[str, RpcMethod] = {"ping": RpcMethod(PingParamsSchema(), PingResultSchema())}
 
 
 def register_rpc_method(
     name: str, params_schema: type[Schema] | Schema, result_schema: type[Schema] | Schema
 ) -> RpcMethod:
-    """Add a method to the contract; the module that defines its schemas calls this at import."""
+    """Add a method to this process's contract (a service's wiring calls it, e.g. `register_catalog_rpc`)."""
     method = RpcMethod(_instance(params_schema), _instance(result_schema))
     known = RPC_METHODS.get(name)
     if known is not None and _schema_names(known) != _schema_names(method):
@@ -182,14 +193,3 @@ def decode_reply(method: str, body: bytes | str) -> dict[str, Any]:
         raise _invalid(f"reply to {method!r}", error.messages) from None
     return reply
 
-
-class PingParamsSchema(Schema):
-    pass
-
-
-class PingResultSchema(Schema):
-    service = fields.Str(required=True)
-    time = fields.Str(required=True)
-
-
-register_rpc_method("ping", PingParamsSchema, PingResultSchema)

@@ -1,6 +1,8 @@
 """RPC and event messages: what each side accepts and the error codes it answers with."""
 
 import json
+import subprocess
+import sys
 import uuid
 from datetime import datetime
 
@@ -168,3 +170,16 @@ def test_an_event_time_must_be_utc():
     event = new_event("entity.deleted", "demo", ["e1"])
     assert "time" in EventSchema().validate({**event, "time": "2024-05-01T12:00:00+02:00"})
     assert "time" in EventSchema().validate({**event, "time": "2024-05-01T12:00:00"})
+
+
+def test_the_catalog_methods_are_registered_by_the_process_that_speaks_them_not_by_an_import():
+    """A fresh interpreter: importing the catalog's contract adds no method; `register_catalog_rpc()` adds
+    check_import, check_export and collection_access (and may be called again)."""
+    script = (
+        "import contracts.catalog_rpc as catalog, contracts.rpc as rpc\n"
+        "before = sorted(rpc.RPC_METHODS)\n"
+        "catalog.register_catalog_rpc(); catalog.register_catalog_rpc()\n"
+        "print(json.dumps([before, sorted(rpc.RPC_METHODS)]))\n")
+    run = subprocess.run([sys.executable, "-c", "import json\n" + script], capture_output=True, text=True,
+                         check=True)
+    assert json.loads(run.stdout) == [["ping"], ["check_export", "check_import", "collection_access", "ping"]]

@@ -2,9 +2,11 @@
 
 from marshmallow import Schema, fields, validate
 
-DEFINITION_TYPE = validate.OneOf(("process", "decision"))
+from contracts.catalog_rpc import DEFINITION_TYPES, ROLES
+
+DEFINITION_TYPE = validate.OneOf(DEFINITION_TYPES)
 IDENTITY_TYPE = validate.OneOf(("user", "group"))
-ROLE = validate.OneOf(("viewer", "editor", "manager"))
+ROLE = validate.OneOf(ROLES)
 NON_EMPTY = validate.Length(min=1)
 VERSION = validate.Regexp(r"^[0-9]+$", error="A version is a number written as a string, such as \"1\".")
 
