@@ -105,7 +105,8 @@ class Importer:
         self.clock = clock
 
     def run(self, request: ImportRequest, body: bytes) -> list[dict]:
-        """The outcome in file order: `[{id, entityType, sourceId, upgradedFrom?, warnings?}]`."""
+        """The outcome in file order: `[{id, entityType, sourceId, upgradedFrom?, warnings?}]`. A body
+        given as a bytearray is emptied once it is read."""
         try:
             return self._run(request, body)
         except ServiceError as error:
@@ -149,6 +150,8 @@ class Importer:
         """What the import would write; raises ImportRefused naming every problem, or the error that
         stops the import before its checks (collection unknown or not editable, limits)."""
         data = parse_import_file(body, max_entities=self.max_entities)
+        if isinstance(body, bytearray):
+            body.clear()  # read: a large file's bytes are not kept while its entities are checked and written
         if isinstance(data, dict):  # one entity, as Optimize reads it
             data = [data]
         reading = read_export_file(data, self.platform)
