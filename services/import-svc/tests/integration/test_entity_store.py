@@ -9,6 +9,7 @@ from pymongo import MongoClient, monitoring
 
 from contracts.entities import export_entity_from_stored, stored_entity_from_export
 from contracts.export_file import read_export_file
+from import_svc.adapters import entity_store
 from import_svc.adapters.entity_store import EntityStore
 from optimize_runtime.store.write_gate import write_gate_for
 from optimize_testing.pytest_plugin import REAL_OPTIMIZE_EXPORT
@@ -127,6 +128,21 @@ def test_the_number_of_insert_commands_does_not_grow_with_the_number_of_entities
     assert counter.writes() == ["insert", "insert"]  # one per collection
     commit(store, "i")
     assert len(store.get_many(report_ids)) == reports
+
+
+def test_a_large_import_is_sent_in_parts_of_bounded_size_and_reads_back_whole(store, counter, monkeypatch):
+    monkeypatch.setattr(entity_store, "INSERT_PART_BYTES", 4096)  # 8 MB in production: same rule, less data
+    reports = [process_report(f"r{i}", data={"configuration": {"xml": "x" * 1500}, "definitions": []})
+               for i in range(10)]
+    written = documents(*reports, import_id="i")
+    counter.commands.clear()
+
+    store.insert_pending(written, "i")
+
+    assert counter.writes() == ["insert"] * 5  # two 1.6 KB documents per 4 KB part
+    commit(store, "i")
+    store.clear_pending(["i"])
+    assert store.get_many([f"r{i}" for i in range(10)]) == {document["id"]: document for document in written}
 
 
 def test_get_many_asks_each_collection_once(store, counter):

@@ -9,9 +9,10 @@ write is one single-document write: a killed process leaves the entity as it was
 Every write runs inside the write gate (it serializes writes on the embedded server; a no-op on real
 MongoDB)."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 import bson
+from bson.raw_bson import RawBSONDocument
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.database import Database
 
@@ -25,7 +26,26 @@ from optimize_runtime.store.write_gate import WriteGate
 _UPDATE_ATTEMPTS = 3
 # MongoDB refuses larger documents; a little room is left for the fields the store adds.
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024 - 16 * 1024
+# What one insert_many sends at most (MongoDB takes 48 MB per message): a 1,000-entity file of ordinary
+# reports is one command per collection, a 30 MB file four.
+INSERT_PART_BYTES = 8 * 1024 * 1024
 
+
+def _encoded_parts(documents: list[dict], extra: dict) -> Iterator[list[RawBSONDocument]]:
+    """The documents (with `extra` fields) encoded as BSON, in parts of at most INSERT_PART_BYTES each
+    (one document alone may be larger): a large import is never held as one whole message of encoded
+    documents beside the documents themselves. Encoded here, not again by the driver."""
+    part: list[RawBSONDocument] = []
+    size = 0
+    for document in documents:
+        encoded = bson.encode({**document, **extra})
+        if part and size + len(encoded) > INSERT_PART_BYTES:
+            yield part
+            part, size = [], 0
+        part.append(RawBSONDocument(encoded))
+        size += len(encoded)
+    if part:
+        yield part
 
 
 class EntityStore(EntityLookup):
@@ -67,15 +87,16 @@ class EntityStore(EntityLookup):
         """The documents of an import, marked `pending: import_id` (invisible until the import's record
         is committed); how many went into each collection.
 
-        One `insert_many` per collection, so the number of commands does not grow with the number of
-        documents. `after_batch(collection name)` is called after each collection's batch."""
+        One `insert_many` per collection and 8 MB (`INSERT_PART_BYTES`), so the number of commands does not
+        grow with the number of documents. `after_batch(collection name)` is called after each collection's
+        batch."""
         by_collection: dict[str, list[dict]] = {}
         for document in documents:
-            by_collection.setdefault(collection_of(document), []).append(
-                {**document, PENDING_MARKER: import_id})
+            by_collection.setdefault(collection_of(document), []).append(document)
         for name, batch in by_collection.items():
-            with self._gate.hold():
-                self._db[name].insert_many(batch, ordered=False)
+            for part in _encoded_parts(batch, {PENDING_MARKER: import_id}):
+                with self._gate.hold():
+                    self._db[name].insert_many(part, ordered=False)
             if after_batch is not None:
                 after_batch(name)
         return {name: len(batch) for name, batch in by_collection.items()}
