@@ -47,21 +47,40 @@ def _children(node: Any) -> list[tuple[PathPart, Any]]:
 
 def structurally_sound(value: Any) -> bool:
     """Whether nothing is nested too deeply and every key is safe: the common case, checked without
-    building a location for every node (that cost more than the rest of reading a file)."""
+    building a location for every node (that cost more than the rest of reading a file). The exact JSON
+    types (str, dict, list, int, float) are told apart first, by type; anything else takes the general
+    checks."""
     stack = [(value, 1)] if isinstance(value, dict | list) else []
+    push, search = stack.append, _SURROGATE.search
     while stack:
         node, depth = stack.pop()
         if isinstance(node, dict):
-            if not all(_safe_key(key) and not _has_surrogate(key) for key in node):
-                return False
+            for key in node:
+                if type(key) is str and key[:1] != "$" and "\x00" not in key and key.isascii():
+                    continue
+                if not _safe_key(key) or _has_surrogate(key):
+                    return False
             children = node.values()
         else:
             children = node
         if children and depth > MAX_NESTING_DEPTH:
             return False
+        deeper = depth + 1
         for child in children:
-            if isinstance(child, dict | list):
-                stack.append((child, depth + 1))
+            kind = type(child)
+            if kind is str:
+                if not child.isascii() and search(child) is not None:
+                    return False
+            elif kind is dict or kind is list:
+                push((child, deeper))
+            elif kind is int:
+                if not _INT64_MIN <= child <= _INT64_MAX:
+                    return False
+            elif kind is float:
+                if not math.isfinite(child):
+                    return False
+            elif isinstance(child, dict | list):
+                push((child, deeper))
             elif scalar_problem(child) is not None:
                 return False
     return True
