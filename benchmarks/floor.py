@@ -194,9 +194,10 @@ class StoreFloor:
                 self.db[name].insert_many(batch, ordered=False)
         with gate.hold():
             journal.update_one(commit_filter(import_id, import_id), commit_update(outcome, [], now_ms))
-        for name in by_collection:
+        for name, batch in by_collection.items():  # found by id: the primary index, on every server
             with gate.hold():
-                self.db[name].update_many({PENDING_MARKER: {"$in": [import_id]}},
+                self.db[name].update_many({"_id": {"$in": [d["_id"] for d in batch]},
+                                           PENDING_MARKER: {"$in": [import_id]}},
                                           {"$unset": {PENDING_MARKER: ""}})
 
     def write_samples(self, documents: list[dict], outcome: list[dict],

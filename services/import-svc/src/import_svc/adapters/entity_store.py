@@ -9,7 +9,7 @@ write is one single-document write: a killed process leaves the entity as it was
 Every write runs inside the write gate (it serializes writes on the embedded server; a no-op on real
 MongoDB)."""
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import bson
 from bson.raw_bson import RawBSONDocument
@@ -83,9 +83,9 @@ class EntityStore(EntityLookup):
             self._db[collection_of(document)].insert_one(document)
 
     def insert_pending(self, documents: Iterable[dict], import_id: str,
-                       after_batch: Callable[[str], None] | None = None) -> dict[str, int]:
+                       after_batch: Callable[[str], None] | None = None) -> dict[str, list[str]]:
         """The documents of an import, marked `pending: import_id` (invisible until the import's record
-        is committed); how many went into each collection.
+        is committed); the ids that went into each collection.
 
         One `insert_many` per collection and 8 MB (`INSERT_PART_BYTES`), so the number of commands does not
         grow with the number of documents. `after_batch(collection name)` is called after each collection's
@@ -99,15 +99,20 @@ class EntityStore(EntityLookup):
                     self._db[name].insert_many(part, ordered=False)
             if after_batch is not None:
                 after_batch(name)
-        return {name: len(batch) for name, batch in by_collection.items()}
+        return {name: [document["_id"] for document in batch] for name, batch in by_collection.items()}
 
-    def clear_pending(self, import_ids: list[str], collections: Iterable[str] = COLLECTIONS.values()) -> None:
+    def clear_pending(self, import_ids: list[str], written: Mapping[str, list[str]] | None = None) -> None:
         """Removes the marker from entities of committed imports (their record decides already; this
-        only keeps the marker index small)."""
-        for name in collections:
+        only keeps the marker index small): those `written` (ids by collection, as `insert_pending` says)
+        found by their ids, else every marked one. By id, because the embedded server looks at every
+        document of a collection for a marker (its cost grew with the store), and MongoDB finds ids in its
+        primary index anyway."""
+        for name in COLLECTIONS.values() if written is None else written:
+            query = {PENDING_MARKER: {"$in": import_ids}}
+            if written is not None:
+                query = {"_id": {"$in": written[name]}, **query}
             with self._gate.hold():
-                self._db[name].update_many({PENDING_MARKER: {"$in": import_ids}},
-                                           {"$unset": {PENDING_MARKER: ""}})
+                self._db[name].update_many(query, {"$unset": {PENDING_MARKER: ""}})
 
     def delete_pending(self, import_ids: list[str]) -> int:
         """Deletes the still-marked entities of imports that will never commit; how many."""
