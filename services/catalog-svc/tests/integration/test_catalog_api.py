@@ -323,3 +323,32 @@ def test_authorizations_are_granted_listed_and_revoked(catalog, admin):
     assert [a["id"] for a in catalog.get("/api/authorization", headers=admin).json] == [
         "user:alice:process:invoice"
     ]
+
+
+def test_authorizations_add_up_and_revoking_is_explicit(installation, catalog, admin):
+    """Optimize's authorizations add up (a user holds the union of what was granted, as its
+    DataSourceDefinitionAuthorizationService reads every grant); a second grant for the same key adds
+    tenants instead of replacing them, and only a revoke takes them away."""
+    def grant(*tenants):
+        return catalog.post("/api/authorization", headers=admin, json=[
+            {"identity": {"id": "demo", "type": "user"}, "definitionType": "process",
+             "definitionKey": "invoice", "tenants": list(tenants)}])
+
+    catalog.post("/api/definition", headers=admin, json=[
+        {"type": "process", "key": "invoice", "name": "Invoice", "version": "1", "tenantId": tenant}
+        for tenant in ("t1", "t2")])
+    assert grant("t1").json[0]["tenants"] == ["t1"]
+    assert grant("t2", "t1").json[0]["tenants"] == ["t1", "t2"]
+
+    report = {"id": "r", "exportEntityType": "single_process_report", "name": "Both tenants",
+              "description": None, "sourceIndexVersion": 11, "collectionId": None,
+              "data": {"definitions": [{"key": "invoice", "versions": ["1"], "tenantIds": ["t1", "t2"]}]}}
+    imported = installation.imports.post("/api/import", json=[report], headers=admin)
+    assert imported.status_code == 200, imported.json
+
+    revoked = catalog.delete("/api/authorization/user:demo:process:invoice?tenant=t2", headers=admin)
+    assert revoked.status_code == 204
+    [left] = catalog.get("/api/authorization?identityId=demo", headers=admin).json
+    assert left["tenants"] == ["t1"]
+    refused = installation.imports.post("/api/import", json=[report], headers=admin)
+    assert (refused.status_code, refused.json["errorCode"]) == (403, "importDefinitionForbidden")

@@ -6,8 +6,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-from pymongo import ASCENDING, ReplaceOne, UpdateOne
+from pymongo import ASCENDING, UpdateOne
 from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
 
 from catalog_svc.domain.collection_admin import StaleCollection
 from catalog_svc.domain.model import (
@@ -155,12 +156,29 @@ class AuthorizationStore:
         self.documents = db.authorizations
         self.gate = gate
 
-    def grant(self, authorizations: Sequence[Authorization]) -> None:
-        """Creates or replaces each authorization (one per identity, type and key)."""
-        writes = [ReplaceOne({"_id": a.id}, _authorization_document(a), upsert=True) for a in authorizations]
-        if writes:
-            with self.gate.hold():
-                self.documents.bulk_write(writes, ordered=False)
+    def grant(self, authorizations: Sequence[Authorization]) -> list[Authorization]:
+        """Adds each authorization's tenants to what its identity already has for that type and key (one
+        document per identity, type and key); nothing is taken away. Returns them as they now stand."""
+        with self.gate.hold():
+            for authorization in authorizations:
+                self._add_tenants(authorization)
+        ids = list(dict.fromkeys(a.id for a in authorizations))
+        found = {d["_id"]: _authorization(d) for d in self.documents.find({"_id": {"$in": ids}})}
+        return [found[authorization_id] for authorization_id in ids if authorization_id in found]
+
+    def _add_tenants(self, authorization: Authorization) -> None:
+        """$addToSet on the existing document, else an insert; a concurrent insert of the same grant (real
+        MongoDB: the gate is a no-op there) makes ours a duplicate key, and the $addToSet is repeated."""
+        added = {"$addToSet": {"tenants": {"$each": list(authorization.tenants)}}}
+        for _ in range(3):
+            if self.documents.update_one({"_id": authorization.id}, added).matched_count:
+                return
+            try:
+                self.documents.insert_one(_authorization_document(authorization))
+                return
+            except DuplicateKeyError:
+                continue
+        raise RuntimeError(f"could not add tenants to authorization {authorization.id}")
 
     def of_user(self, user: User, keys: Iterable[str] | None = None) -> list[Authorization]:
         """The user's own and their groups' authorizations, for the given keys (and "*") if any: one query."""
@@ -179,9 +197,13 @@ class AuthorizationStore:
             key=lambda a: a.id,
         )
 
-    def revoke(self, authorization_id: str) -> bool:
+    def revoke(self, authorization_id: str, tenants: Sequence[str | None] | None = None) -> bool:
+        """Revokes the whole authorization, or only these tenants of it; False when there is none."""
         with self.gate.hold():
-            return self.documents.delete_one({"_id": authorization_id}).deleted_count == 1
+            if tenants is None:
+                return self.documents.delete_one({"_id": authorization_id}).deleted_count == 1
+            pulled = {"$pull": {"tenants": {"$in": list(tenants)}}}
+            return self.documents.update_one({"_id": authorization_id}, pulled).matched_count == 1
 
 
 def _definition_document(definition: Definition, xml: str | None) -> dict:

@@ -2,7 +2,11 @@
 
 
 from catalog_svc.api.caller import catalog
-from catalog_svc.api.schemas import AuthorizationQuerySchema, AuthorizationSchema
+from catalog_svc.api.schemas import (
+    AuthorizationQuerySchema,
+    AuthorizationRevokeQuerySchema,
+    AuthorizationSchema,
+)
 from catalog_svc.domain.model import Authorization, IdentityRef
 from contracts.errors import not_found
 from optimize_runtime.http import Blueprint, require_superuser
@@ -27,11 +31,11 @@ def authorization_view(authorization: Authorization) -> dict:
 @blueprint.arguments(AuthorizationSchema(many=True))
 @blueprint.response(200, AuthorizationSchema(many=True))
 def grant(items: list[dict]):
-    """Grants each authorization; one for the same identity, type and key replaces its tenants."""
+    """Grants each authorization: its tenants are added to those the identity already has for the same
+    type and key (as Optimize's authorizations add up); answers the authorizations as they now stand."""
     require_superuser()
     authorizations = [authorization_from(item) for item in items]
-    catalog().authorizations.grant(authorizations)
-    return [authorization_view(a) for a in authorizations]
+    return [authorization_view(a) for a in catalog().authorizations.grant(authorizations)]
 
 
 @blueprint.get("")
@@ -43,9 +47,12 @@ def listing(query: dict):
 
 
 @blueprint.delete("/<path:authorization_id>")
+@blueprint.arguments(AuthorizationRevokeQuerySchema, location="query")
 @blueprint.response(204)
-def revoke(authorization_id: str):
-    """Revokes one authorization, by the id the listing gives (`{identityType}:{identityId}:{type}:{key}`)."""
+def revoke(query: dict, authorization_id: str):
+    """Revokes one authorization, by the id the listing gives (`{identityType}:{identityId}:{type}:{key}`),
+    or only some of its tenants (`?tenant=t1&tenant=`; an empty value is the no-tenant null)."""
     require_superuser()
-    if not catalog().authorizations.revoke(authorization_id):
+    tenants = None if "tenant" not in query else [tenant or None for tenant in query["tenant"]]
+    if not catalog().authorizations.revoke(authorization_id, tenants):
         raise not_found("Authorization", authorization_id)

@@ -118,6 +118,12 @@ class AuthorizationSchema(Schema):
     tenants = tenant_list(load_default=lambda: [None])
 
 
+class AuthorizationRevokeQuerySchema(Schema):
+    tenant = fields.List(fields.String(allow_none=True), metadata={
+        "description": "Revoke only these tenants (repeat the parameter; an empty value is the "
+                       "no-tenant null); without it the whole authorization is revoked"})
+
+
 class AuthorizationQuerySchema(Schema):
     identityId = fields.String()
     identityType = fields.String(validate=IDENTITY_TYPE)
