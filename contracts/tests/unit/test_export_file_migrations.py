@@ -115,7 +115,10 @@ def dashboard_v4(**overrides):
                 "configuration": {"external": "https://camunda.com"},
             },
         ],
-        "availableFilters": [{"type": "startDate", "data": None}, {"type": "state", "data": None}],
+        "availableFilters": [
+            {"type": "startDate", "data": {"type": "fixed", "start": None, "end": None}},
+            {"type": "state", "data": {}},
+        ],
     }
     board.update(overrides)
     return board
