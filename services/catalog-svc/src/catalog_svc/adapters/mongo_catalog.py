@@ -167,18 +167,25 @@ class AuthorizationStore:
         return [found[authorization_id] for authorization_id in ids if authorization_id in found]
 
     def _add_tenants(self, authorization: Authorization) -> None:
-        """$addToSet on the existing document, else an insert; a concurrent insert of the same grant (real
-        MongoDB: the gate is a no-op there) makes ours a duplicate key, and the $addToSet is repeated."""
-        added = {"$addToSet": {"tenants": {"$each": list(authorization.tenants)}}}
-        for _ in range(3):
-            if self.documents.update_one({"_id": authorization.id}, added).matched_count:
+        """The union of the stored tenants and the granted ones, written only if the document is still the
+        one read (its revision); a concurrent grant (real MongoDB: the gate is a no-op there) makes us
+        read again. Not `$addToSet`: the embedded server adds a null that is already there."""
+        for _ in range(10):
+            stored = self.documents.find_one({"_id": authorization.id})
+            if stored is None:
+                try:
+                    self.documents.insert_one({**_authorization_document(authorization), "revision": 1})
+                    return
+                except DuplicateKeyError:
+                    continue
+            tenants = list(dict.fromkeys([*stored.get("tenants", []), *authorization.tenants]))
+            revision = stored.get("revision", 0)
+            same = {"_id": authorization.id, "revision": revision} if revision else {
+                "_id": authorization.id, "revision": {"$exists": False}}
+            if self.documents.update_one(same, {"$set": {"tenants": tenants, "revision": revision + 1}}
+                                         ).matched_count:
                 return
-            try:
-                self.documents.insert_one(_authorization_document(authorization))
-                return
-            except DuplicateKeyError:
-                continue
-        raise RuntimeError(f"could not add tenants to authorization {authorization.id}")
+        raise RuntimeError(f"authorization {authorization.id} kept changing while tenants were added")
 
     def of_user(self, user: User, keys: Iterable[str] | None = None) -> list[Authorization]:
         """The user's own and their groups' authorizations, for the given keys (and "*") if any: one query."""
@@ -202,7 +209,7 @@ class AuthorizationStore:
         with self.gate.hold():
             if tenants is None:
                 return self.documents.delete_one({"_id": authorization_id}).deleted_count == 1
-            pulled = {"$pull": {"tenants": {"$in": list(tenants)}}}
+            pulled = {"$pull": {"tenants": {"$in": list(tenants)}}, "$inc": {"revision": 1}}
             return self.documents.update_one({"_id": authorization_id}, pulled).matched_count == 1
 
 
