@@ -46,7 +46,7 @@ def _alive(pid: int) -> bool:
 def test_local_installation_comes_up_restarts_a_dead_worker_and_stops_on_sigterm(tmp_path, amqp_url):
     ports = {"OPTIMIZE_CATALOG_PORT": free_port(), "OPTIMIZE_EXPORT_PORT": free_port(),
              "OPTIMIZE_IMPORT_PORT": free_port(), "OPTIMIZE_MONGODB_PORT": free_port(),
-             "OPTIMIZE_OPERATIONS_PORT": free_port()}
+             "OPTIMIZE_OPERATIONS_PORT": free_port(), "OPTIMIZE_GATEWAY_PORT": free_port()}
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPTIMIZE_")}
     env.update({k: str(v) for k, v in ports.items()})
     env.update(OPTIMIZE_DATA_DIR=str(tmp_path / "data"), OPTIMIZE_AMQP_URL=amqp_url,
@@ -58,18 +58,24 @@ def test_local_installation_comes_up_restarts_a_dead_worker_and_stops_on_sigterm
     try:
         deadline = time.monotonic() + 60
         ready = set()
-        while time.monotonic() < deadline and len(ready) < 3:
-            for var in ("OPTIMIZE_CATALOG_PORT", "OPTIMIZE_EXPORT_PORT", "OPTIMIZE_IMPORT_PORT"):
+        while time.monotonic() < deadline and len(ready) < 4:
+            for var in ("OPTIMIZE_CATALOG_PORT", "OPTIMIZE_EXPORT_PORT", "OPTIMIZE_IMPORT_PORT",
+                        "OPTIMIZE_GATEWAY_PORT"):
                 try:
                     if _get(f"http://127.0.0.1:{ports[var]}/readyz")[0] == 200:
                         ready.add(var)
                 except OSError:
                     pass
             time.sleep(0.5)
-        assert len(ready) == 3, "not every service answered /readyz 200 within 60 s"
+        assert len(ready) == 4, "not every service (and the gateway) answered /readyz 200 within 60 s"
         while "Ctrl-C stops everything" not in started and (line := process.stdout.readline()):
             started += line
         assert f"OPTIMIZE_DATA_DIR={env['OPTIMIZE_DATA_DIR']} make token USER=demo" in started
+        gateway = f"http://127.0.0.1:{ports['OPTIMIZE_GATEWAY_PORT']}"
+        assert f"console      {gateway}/console/" in started
+        data_dir = env["OPTIMIZE_DATA_DIR"]
+        assert (f"export OPTIMIZE_URL={gateway} OPTIMIZE_TOKEN=$(OPTIMIZE_DATA_DIR={data_dir} "
+                "make -s token USER=demo)") in started
 
         token = subprocess.run([str(BIN / "optimize-local"), "token", "demo"], env=env, capture_output=True,
                                text=True, check=True).stdout.strip()
@@ -78,6 +84,8 @@ def test_local_installation_comes_up_restarts_a_dead_worker_and_stops_on_sigterm
         assert status == 200, body
         status, body = _get(f"http://127.0.0.1:{ports['OPTIMIZE_EXPORT_PORT']}/api/entities")
         assert (status, body["errorCode"]) == (401, "unauthorizedError")
+        status, body = _get(f"{gateway}/api/collection/demo-collection", {"Authorization": f"Bearer {token}"})
+        assert (status, body["name"]) == (200, "Demo collection"), "the gateway reaches the catalog"
 
         # The catalog RPC worker dies: it is started again and imports (which ask it) are served again.
         [worker] = _pids(started)["catalog-rpc"]
@@ -116,3 +124,28 @@ def test_local_installation_comes_up_restarts_a_dead_worker_and_stops_on_sigterm
     errors = [line for line in json_lines if line["level"] == "ERROR"]
     assert errors == [], "a start, a restart and a stop log no error"
     assert not (tmp_path / "home" / ".gunicorn").exists(), "no gunicorn control socket shared by the services"
+
+
+def test_make_run_logs_plain_lines_on_a_terminal_and_json_otherwise(tmp_path):
+    """What `make run` gives its children: text when its stderr is a terminal, unless configured."""
+    import pty
+
+    script = ("from optimize_runtime.infra.local_run import development_environ; "
+              "import sys; print(development_environ().get('OPTIMIZE_LOG_FORMAT', 'json'))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPTIMIZE_")}
+    env["OPTIMIZE_DATA_DIR"] = str(tmp_path)
+
+    def log_format(extra: dict[str, str], terminal: bool) -> str:
+        leader, follower = pty.openpty()
+        try:
+            stderr = follower if terminal else subprocess.DEVNULL
+            return subprocess.run([sys.executable, "-c", script], env={**env, **extra}, stderr=stderr,
+                                  capture_output=False, stdout=subprocess.PIPE, text=True,
+                                  check=True).stdout.strip()
+        finally:
+            os.close(leader)
+            os.close(follower)
+
+    assert log_format({}, terminal=True) == "text"
+    assert log_format({}, terminal=False) == "json"
+    assert log_format({"OPTIMIZE_LOG_FORMAT": "json"}, terminal=True) == "json"

@@ -148,3 +148,28 @@ class Gateway:
     def _redirect(start_response, location: str) -> Iterable[bytes]:
         start_response("302 Found", [("Location", location), ("Content-Length", "0")])
         return [b""]
+
+
+# The services behind the gateway of `make run`: name, port variable, default port.
+_LOCAL_BACKENDS = (("catalog", "OPTIMIZE_CATALOG_PORT", 8081), ("export", "OPTIMIZE_EXPORT_PORT", 8082),
+                   ("import", "OPTIMIZE_IMPORT_PORT", 8083))
+DEFAULT_GATEWAY_PORT = 8090  # where Optimize itself answers by default
+
+
+def serve_local_gateway(environ: dict[str, str] | None = None) -> int:
+    """`optimize-local gateway`: the gateway on OPTIMIZE_GATEWAY_PORT in front of the local services."""
+    import os
+
+    from optimize_runtime.http.serve import serve
+    from optimize_runtime.observability import configure_logging
+
+    env = os.environ if environ is None else environ
+    backends = {name: f"http://127.0.0.1:{env.get(variable, str(port))}"
+                for name, variable, port in _LOCAL_BACKENDS}
+    configure_logging("gateway", env.get("OPTIMIZE_LOG_LEVEL", "INFO"),
+                      env.get("OPTIMIZE_LOG_FORMAT", "json"))
+    port = env.get("OPTIMIZE_GATEWAY_PORT", str(DEFAULT_GATEWAY_PORT))
+    bind = f"{env.get('OPTIMIZE_HTTP_HOST', '127.0.0.1')}:{port}"
+    serve(lambda: Gateway(backends), bind=bind, workers=1, threads=16,
+          graceful_timeout=int(env.get("OPTIMIZE_GRACEFUL_TIMEOUT_S", "5")))
+    return 0

@@ -27,6 +27,8 @@ SERVICES = (
     ("catalog-rpc", ["catalog-svc", "rpc"], None, None),
     ("export-svc", ["export-svc", "serve"], "OPTIMIZE_EXPORT_PORT", 8082),
     ("import-svc", ["import-svc", "serve"], "OPTIMIZE_IMPORT_PORT", 8083),
+    # One origin for a browser (the console) and the command line, routing as the cluster's Gateway does.
+    ("gateway", ["optimize-local", "gateway"], "OPTIMIZE_GATEWAY_PORT", 8090),
 )
 # A child that dies is started again after this back-off, doubled at each death in a row up to the most;
 # a child that stayed up for RESTART_RESET_S starts over from the first.
@@ -59,6 +61,8 @@ def development_environ(environ: dict[str, str] | None = None) -> dict[str, str]
         env["OPTIMIZE_API_ACCESS_TOKEN"] = development_secret(data_dir, "api-access-token")
     env.setdefault("OPTIMIZE_AUTH_SUPERUSER_IDS", "demo")
     env.setdefault("OPTIMIZE_GRACEFUL_TIMEOUT_S", "5")
+    if "OPTIMIZE_LOG_FORMAT" not in env and sys.stderr.isatty():
+        env["OPTIMIZE_LOG_FORMAT"] = "text"  # a person reads the terminal; a collector gets JSON
     return env
 
 
@@ -202,15 +206,7 @@ def run() -> int:
     try:
         installation.start()
         if installation.wait_ready():
-            print("\nOptimize export/import is running:", flush=True)
-            for name, url in installation.urls().items():
-                print(f"  {name:<12} {url}   (API docs: {url}/docs)", flush=True)
-            # The token is signed with the secret in the data directory: a shell without it gets a 401.
-            data_dir = os.environ.get("OPTIMIZE_DATA_DIR")
-            token = f"OPTIMIZE_DATA_DIR={shlex.quote(data_dir)} make" if data_dir else "make"
-            print(f"\nA token for the superuser 'demo':  {token} token USER=demo", flush=True)
-            print(f"  curl -H \"Authorization: Bearer $({token} -s token USER=demo)\" "
-                  f"{installation.urls()['export-svc']}/api/entities", flush=True)
+            print(banner(installation.urls()), flush=True)
             print("Ctrl-C stops everything.\n", flush=True)
         else:
             log.error("not every service became ready within 60 s; still trying (restarted: %s)",
@@ -223,6 +219,22 @@ def run() -> int:
         installation.stop()
         log.info("stopped")
     return 0
+
+
+def banner(urls: dict[str, str]) -> str:
+    # The token is signed with the secret in the data directory: a shell without it gets a 401.
+    data_dir = os.environ.get("OPTIMIZE_DATA_DIR")
+    make = f"OPTIMIZE_DATA_DIR={shlex.quote(data_dir)} make" if data_dir else "make"
+    gateway = urls["gateway"]
+    services = "\n".join(f"  {name:<12} {url}   (API docs: {url}/docs)"
+                         for name, url in urls.items() if name != "gateway")
+    return (f"\nOptimize export/import is running:\n"
+            f"  console      {gateway}/console/   (sign in with a token, see below)\n"
+            f"  gateway      {gateway}   (every API on one origin)\n{services}\n"
+            f"\nA token for the superuser 'demo':  {make} token USER=demo\n"
+            f"For the command line, paste:\n"
+            f"  export OPTIMIZE_URL={gateway} OPTIMIZE_TOKEN=$({make} -s token USER=demo)\n"
+            f"  .venv/bin/optimize-transfer list")
 
 
 def token(user: str, groups: list[str]) -> int:
