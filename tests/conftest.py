@@ -87,3 +87,33 @@ def serve_wsgi():
     yield serve
     for app in started:
         app.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium (Debian's, installed when missing), shared by the browser tests."""
+    from optimize_testing.browser import headless_chromium
+
+    with headless_chromium() as running:
+        yield running
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context and page that may load only from this machine: anything else (a CDN) is
+    refused and recorded in `page.outside_requests`."""
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.outside_requests = []
+
+    def only_loopback(route):
+        url = route.request.url
+        if url.startswith(("http://127.0.0.1:", "blob:", "data:")):
+            route.continue_()
+        else:
+            page.outside_requests.append(url)
+            route.abort()
+
+    page.route("**/*", only_loopback)
+    yield page
+    context.close()

@@ -3,7 +3,7 @@
 from flask import Flask
 from pymongo import MongoClient
 
-from export_svc.api import entities, export_files
+from export_svc.api import console, entities, export_files
 from export_svc.bootstrap import wire
 from export_svc.config import ExportConfig
 from optimize_runtime.http import create_service_app
@@ -19,5 +19,6 @@ def create_app(config: ExportConfig | None = None, *, mongo: MongoClient | None 
         blueprints=[entities.blueprint, export_files.blueprint],
         readiness=[mongodb_check(wiring.mongo), catalog_check(wiring.catalog)],
     )
+    app.register_blueprint(console.blueprint)
     app.extensions["export"] = wiring
     return app
