@@ -311,7 +311,9 @@ def entity_table(entities: list[dict], title: str) -> Table:
     for column in ("id", "type", "name", "collection"):
         table.add_column(column, overflow="fold")
     for entity in entities:
-        kind = entity.get("exportEntityType") or entity.get("reportType") or entity.get("entityType")
+        kind = entity.get("exportEntityType") or " ".join(
+            str(part) for part in (entity.get("entityType"), entity.get("reportType") and
+                                   f"({entity['reportType']})") if part)
         table.add_row(str(entity.get("id")), str(kind), str(entity.get("name")),
                       str(entity.get("collectionId") or "-"))
     return table
@@ -360,9 +362,12 @@ def problem_rows(category: dict) -> list[tuple[str, str]]:
                      f"{index.get('targetIndexVersion')}"))
     for item in category.get("conflictedItems") or []:
         rows.append((f"{item.get('type')} {item.get('name')}", f"id {item.get('id')}"))
-    for key in ("entityIds", "reportIds", "dashboardIds", "entities"):
-        for entity in category.get(key) or []:
-            rows.append(("entity", json.dumps(entity) if not isinstance(entity, str) else entity))
+    for entity in category.get("entities") or []:
+        if isinstance(entity, dict):
+            rows.append((f"{entity.get('exportEntityType') or 'entity'} \"{entity.get('name')}\"",
+                         f"id {entity.get('id')}"))
+        else:
+            rows.append(("entity", str(entity)))
     return rows
 
 

@@ -86,7 +86,9 @@ function showError(error, title) {
       `${index.indexName}: file version ${index.sourceIndexVersion}, this installation reads up to ` +
       `${index.targetIndexVersion}`)));
     (category.conflictedItems || []).forEach((item) => list.append(element("li",
-      `${item.type} ${item.name || item.id}`)));
+      `${item.type} "${item.name || item.id}"`)));
+    (category.entities || []).filter((e) => e && typeof e === "object").forEach((entity) => list.append(
+      element("li", `${entity.exportEntityType || "entity"} "${entity.name}" (id ${entity.id} in the file)`)));
     if (list.children.length) section.append(list);
     if (section.children.length) box.append(section);
   }
