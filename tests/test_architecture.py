@@ -47,7 +47,8 @@ def offending_imports(folder: Path, forbidden: set[str]) -> dict[str, set[str]]:
 
 def production_source_folders() -> list[Path]:
     """Every `src/` folder of the workspace: the code the image installs."""
-    return sorted(path for pattern in ("*/src", "services/*/src") for path in ROOT.glob(pattern))
+    patterns = ("*/src", "services/*/src", "clients/*/src")
+    return sorted(path for pattern in patterns for path in ROOT.glob(pattern))
 
 
 @pytest.mark.parametrize("service", sorted(SERVICES))
@@ -74,7 +75,8 @@ def test_no_production_package_imports_pytest_or_the_test_support():
     folders = production_source_folders()
     # The rule is only as good as the folders it reads: every package the image installs, and only those.
     assert [str(folder.relative_to(ROOT)) for folder in folders] == [
-        "contracts/src", "runtime/src", "services/catalog-svc/src", "services/export-svc/src",
+        "clients/python/src", "contracts/src", "runtime/src", "services/catalog-svc/src",
+        "services/export-svc/src",
         "services/import-svc/src"]
     offending = {}
     for folder in folders:
@@ -91,3 +93,9 @@ def test_only_import_svc_writes_entities():
                  for line_number, line in enumerate(path.read_text().splitlines(), 1)
                  if any(f".{call}(" in line for call in writes)]
     assert offending == []
+
+
+def test_the_client_talks_to_the_services_over_http_only():
+    """Other services use optimize_client: it shares only `contracts` (the file format) with the services."""
+    forbidden = set(SERVICES) | {"optimize_runtime", "optimize_testing"} | INFRASTRUCTURE
+    assert offending_imports(ROOT / "clients/python/src/optimize_client", forbidden) == {}
