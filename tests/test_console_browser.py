@@ -72,8 +72,11 @@ def test_console_imports_into_a_collection_lists_exports_and_names_what_a_refusa
     expect(error).to_be_visible()
     expect(error.locator("h3")).to_have_text(
         'carbon-reductor-dashboard.json cannot be imported into collection "Mars missions"')
-    expect(error.locator('[data-error-code="importDefinitionDoesNotExist"] li')).to_have_text(
-        [f"process definition {NASA} (versions: all; tenants: no tenant)"])
+    named = error.locator('[data-error-code="importDefinitionDoesNotExist"] li')
+    expect(named.first).to_have_text(f"process definition {NASA} (versions: all; tenants: no tenant)")
+    expect(named).to_have_count(7)  # the definition, then the six reports that read it
+    assert all(f'"{name}"' in text for name, text in zip(file_names[:6], named.all_inner_texts()[1:],
+                                                          strict=True))
     expect(page.locator("#preview")).to_be_hidden()
     expect(page.locator("#entities tbody tr")).to_have_count(7)
     screenshot(page, tmp_path, "console-refused.png")
