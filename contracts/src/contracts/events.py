@@ -35,6 +35,9 @@ class EventSchema(Schema):
     details = fields.Dict(keys=fields.Str(), load_default=dict)
 
 
+# Made once: making a marshmallow schema costs more than validating with it (every event is checked).
+EVENT_SCHEMA = EventSchema()
+
 # Python-style keyword names new_event accepts beside the wire names.
 _FIELD_ALIASES = {"collection_id": "collectionId", "request_id": "requestId"}
 _OPTIONAL_FIELDS = ("collectionId", "requestId", "details")
@@ -62,7 +65,7 @@ def new_event(type: str, actor: str, entity_ids: list[str], **fields: Any) -> di
         "requestId": optional.get("requestId"),
         "details": optional.get("details") or {},
     }
-    errors = EventSchema().validate(event)
+    errors = EVENT_SCHEMA.validate(event)
     if errors:
         raise ValidationError(errors)
     return event

@@ -61,6 +61,12 @@ class RpcReplySchema(Schema):
             raise ValidationError("a reply with ok=false carries an error", "error")
 
 
+# Made once: making a marshmallow schema costs more than validating with it (every message is checked).
+_REQUEST_SCHEMA = RpcRequestSchema()
+_REPLY_SCHEMA = RpcReplySchema()
+_ERROR_REPLY_SCHEMA = RpcReplySchema(only=("ok", "error"))
+
+
 @dataclass(frozen=True)
 class RpcMethod:
     params_schema: Schema
@@ -145,7 +151,7 @@ def decode_request(body: bytes | str) -> tuple[str, dict[str, Any]]:
     request = _decode(body, "request")
     _check_version(request, "request")
     try:
-        request = RpcRequestSchema().load(request)
+        request = _REQUEST_SCHEMA.load(request)
     except ValidationError as error:
         raise _invalid("request", error.messages) from None
     method = rpc_method(request["method"])
@@ -182,12 +188,12 @@ def decode_reply(method: str, body: bytes | str) -> dict[str, Any]:
     if isinstance(reply, dict) and reply.get("ok") is False:
         # The error envelope is the same in every contract version, so a remote error is always readable.
         try:
-            return RpcReplySchema(only=("ok", "error")).load({"ok": False, "error": reply.get("error")})
+            return _ERROR_REPLY_SCHEMA.load({"ok": False, "error": reply.get("error")})
         except ValidationError as error:
             raise _invalid("reply", error.messages) from None
     _check_version(reply, "reply")
     try:
-        reply = RpcReplySchema().load(reply)
+        reply = _REPLY_SCHEMA.load(reply)
         reply["result"] = rpc_method(method).result_schema.load(reply["result"])
     except ValidationError as error:
         raise _invalid(f"reply to {method!r}", error.messages) from None

@@ -86,7 +86,7 @@ def _import(collection_id: str | None, dry_run: bool) -> list[dict]:
 
 
 @blueprint.route("/api/import", methods=["POST"])
-@blueprint.arguments(ImportQuerySchema, location="query", as_kwargs=True)
+@blueprint.arguments(ImportQuerySchema(), location="query", as_kwargs=True)  # made once, not per request
 @blueprint.doc(requestBody=_EXPORT_FILE_BODY, parameters=[_IDEMPOTENCY_KEY_PARAMETER])
 @blueprint.response(200, ImportedEntitySchema(many=True))
 def import_entities(collectionId: str | None, dryRun: bool):  # noqa: N803 - named as in the query
@@ -95,7 +95,7 @@ def import_entities(collectionId: str | None, dryRun: bool):  # noqa: N803 - nam
 
 
 @blueprint.route("/api/public/import", methods=["POST"])
-@blueprint.arguments(PublicImportQuerySchema, location="query", as_kwargs=True)
+@blueprint.arguments(PublicImportQuerySchema(), location="query", as_kwargs=True)
 @blueprint.doc(requestBody=_EXPORT_FILE_BODY, parameters=[_IDEMPOTENCY_KEY_PARAMETER])
 @blueprint.response(200, ImportedEntitySchema(many=True))
 def import_entities_public(collectionId: str, dryRun: bool):  # noqa: N803 - named as in the query
