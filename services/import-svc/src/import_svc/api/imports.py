@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from contracts.errors import ErrorCode, ServiceError
 from import_svc.domain.importing import Importer, ImportRequest, payload_too_large
+from optimize_runtime.cyclic_gc import cyclic_gc_paused
 from optimize_runtime.http import Blueprint, request_id, require_superuser
 
 blueprint = Blueprint("import", __name__, description="Import of Optimize export files")
@@ -82,7 +83,8 @@ def _import(collection_id: str | None, dry_run: bool) -> list[dict]:
     except ServiceError as refusal:  # too large: refused before the file is read
         importer.announce_rejection(import_request, refusal)
         raise
-    return importer.run(import_request, body)
+    with cyclic_gc_paused():  # the file becomes a large tree of objects, without cycles
+        return importer.run(import_request, body)
 
 
 @blueprint.route("/api/import", methods=["POST"])
