@@ -108,11 +108,16 @@ def test_every_core_manifest_validates_strictly(rendered):
         kubernetes_validate.validate(doc, kubernetes_validate.latest_version(), strict=True)
 
 
-def test_the_deployments_are_the_four_processes(rendered):
+PROCESSES = {"catalog-svc": ["catalog-svc", "serve"], "catalog-rpc": ["catalog-svc", "rpc"],
+             "export-svc": ["export-svc", "serve"], "import-svc": ["import-svc", "serve"],
+             "catalog-relay": ["catalog-svc", "relay"], "import-relay": ["import-svc", "relay"],
+             "import-consumer": ["import-svc", "consume"]}
+
+
+def test_the_deployments_are_the_seven_processes(rendered):
     commands = {doc["metadata"]["name"]: containers(doc)[0]["command"]
                 for doc in of_kind(rendered, "Deployment")}
-    assert commands == {"catalog-svc": ["catalog-svc", "serve"], "catalog-rpc": ["catalog-svc", "rpc"],
-                        "export-svc": ["export-svc", "serve"], "import-svc": ["import-svc", "serve"]}
+    assert commands == PROCESSES
     autoscaled = {doc["spec"]["scaleTargetRef"]["name"]
                   for doc in of_kind(rendered, "HorizontalPodAutoscaler")}
     assert autoscaled == {"export-svc", "import-svc", "catalog-rpc"}
@@ -208,7 +213,7 @@ def _interpolated(value: str) -> str:
     return re.sub(r"\$\{[^}]+\}", SECRET_PLACEHOLDER, str(value))
 
 
-def test_compose_runs_the_four_processes_after_their_dependencies(compose):
+def test_compose_runs_the_seven_processes_after_their_dependencies(compose):
     services = compose["services"]
     assert services["mongodb"]["image"].startswith("mongo:7")
     assert "--replSet" in services["mongodb"]["command"]
@@ -216,9 +221,7 @@ def test_compose_runs_the_four_processes_after_their_dependencies(compose):
     assert "management" in services["rabbitmq"]["image"]
     ours = {name: service for name, service in services.items() if "command" in service
             and service["command"][0] in CONFIG_OF_SCRIPT}
-    assert {name: service["command"] for name, service in ours.items()} == {
-        "catalog-svc": ["catalog-svc", "serve"], "catalog-rpc": ["catalog-svc", "rpc"],
-        "export-svc": ["export-svc", "serve"], "import-svc": ["import-svc", "serve"]}
+    assert {name: service["command"] for name, service in ours.items()} == PROCESSES
     for name, service in ours.items():
         assert service["depends_on"]["mongodb-init"]["condition"] == "service_completed_successfully", name
         assert service["depends_on"]["rabbitmq"]["condition"] == "service_healthy", name

@@ -14,9 +14,13 @@ from catalog_svc.config import CatalogConfig
 from export_svc.app import create_app as create_export_app
 from export_svc.config import ExportConfig
 from import_svc.app import create_app as create_import_app
+from import_svc.bootstrap import wire as wire_import
 from import_svc.config import ImportConfig
+from import_svc.consumer import collection_events_consumer
 from optimize_runtime.identity import issue_token
-from optimize_runtime.messaging import RpcServer
+from optimize_runtime.messaging import EventPublisher, RpcServer
+from optimize_runtime.messaging.event_consumer import dead_letter_queue, retry_queue
+from optimize_runtime.messaging.outbox import OutboxRelay
 from optimize_testing.pytest_plugin import TEST_JWT_SECRET, IsolatedNames, service_environ
 from optimize_testing.servers import TestServers
 
@@ -32,6 +36,7 @@ class Installation:
     _worker: object = None
     _worker_thread: threading.Thread | None = None
     _worker_wiring: object = None
+    _event_flow: list = field(default_factory=list)  # (runner, thread, closers)
 
     def app(self, service: str):
         """The Flask app of 'catalog', 'export' or 'import', made on first use."""
@@ -81,7 +86,57 @@ class Installation:
             self._worker_thread = None
             self._worker_wiring.mongo.close()
 
+    def start_event_flow(self, *, relays: bool = True, consumer: bool = True) -> None:
+        """What carries events in production, as threads: the outbox relays of the catalog and of
+        import-svc (`<service> relay`), and import-svc's consumer of collection events
+        (`import-svc consume`)."""
+        import_config = ImportConfig.from_env(self.environ)
+        common = import_config.common
+        if relays:
+            catalog_wiring = wire_catalog(CatalogConfig.from_env(self.environ))
+            import_wiring = wire_import(import_config)
+            for name, wiring in (("catalog-svc", catalog_wiring), ("import-svc", import_wiring)):
+                publisher = EventPublisher(common.amqp_url, common.events_exchange,
+                                           connection_name=f"{self.names.prefix}-{name}-relay")
+                relay = OutboxRelay(wiring.db, wiring.gate, publisher, name, poll_interval_s=0.1)
+                self._run(relay, relay.run, [publisher.close, wiring.mongo.close])
+        if consumer:
+            wiring = wire_import(import_config)
+            events_consumer = collection_events_consumer(import_config, wiring)
+            self._run(events_consumer, events_consumer.serve_forever, [wiring.mongo.close])
+            if not events_consumer.wait_until_serving(15):
+                raise RuntimeError("the collection events consumer did not start within 15 s")
+
+    def _run(self, runner, target, closers) -> None:
+        thread = threading.Thread(target=target, name=f"{type(runner).__name__}-{self.names.prefix}",
+                                  daemon=True)
+        thread.start()
+        self._event_flow.append((runner, thread, closers))
+
+    def stop_event_flow(self) -> None:
+        while self._event_flow:
+            runner, thread, closers = self._event_flow.pop()
+            runner.stop()
+            thread.join(timeout=10)
+            for close in closers:
+                close()
+
+    def delete_event_queues(self) -> None:
+        """The durable queues and exchange of this installation outlive it on a shared broker: remove them."""
+        import pika
+
+        connection = pika.BlockingConnection(pika.URLParameters(self.environ["OPTIMIZE_AMQP_URL"]))
+        try:
+            channel = connection.channel()
+            queue = self.names.collection_events_queue
+            for name in (queue, retry_queue(queue), dead_letter_queue(queue)):
+                channel.queue_delete(name)
+            channel.exchange_delete(self.names.events_exchange)
+        finally:
+            connection.close()
+
     def close(self) -> None:
+        self.stop_event_flow()
         self.stop_catalog_worker()
         for app in self.apps.values():
             for wiring in app.extensions.values():

@@ -51,6 +51,10 @@ class IsolatedNames:
     def events_exchange(self) -> str:
         return f"{self.prefix}.optimize.events"
 
+    @property
+    def collection_events_queue(self) -> str:
+        return f"{self.prefix}.import-svc.collection-events"
+
 
 def isolated_names(label: str = "t") -> IsolatedNames:
     return IsolatedNames(f"{label}_{uuid.uuid4().hex[:10]}")
@@ -73,6 +77,8 @@ def service_environ(servers: TestServers, names: IsolatedNames, **overrides: str
         "OPTIMIZE_ENTITIES_DB": names.entities_db,
         "OPTIMIZE_RPC_QUEUE": names.rpc_queue,
         "OPTIMIZE_EVENTS_EXCHANGE": names.events_exchange,
+        "OPTIMIZE_COLLECTION_EVENTS_QUEUE": names.collection_events_queue,
+        "OPTIMIZE_EVENTS_RETRY_DELAY_S": "0.2",
         "OPTIMIZE_AUTH_JWT_SECRET": TEST_JWT_SECRET,
         "OPTIMIZE_AUTH_SUPERUSER_IDS": "demo",
         "OPTIMIZE_AUTH_SUPERUSER_GROUPS": "optimize-admins",

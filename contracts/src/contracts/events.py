@@ -15,7 +15,10 @@ ENTITY_CREATED = "entity.created"
 ENTITY_DELETED = "entity.deleted"
 ENTITY_EXPORTED = "entity.exported"
 IMPORT_REJECTED = "import.rejected"
-EVENT_TYPES = (ENTITY_IMPORTED, ENTITY_CREATED, ENTITY_DELETED, ENTITY_EXPORTED, IMPORT_REJECTED)
+# The catalog's: a collection was deleted (collectionId); its entities go with it.
+COLLECTION_DELETED = "collection.deleted"
+EVENT_TYPES = (ENTITY_IMPORTED, ENTITY_CREATED, ENTITY_DELETED, ENTITY_EXPORTED, IMPORT_REJECTED,
+               COLLECTION_DELETED)
 
 
 def _in_utc(moment: datetime) -> None:

@@ -35,3 +35,44 @@ def serve_http(config, app_module: str) -> None:
     create_app = importlib.import_module(app_module).create_app
     serve(lambda: create_app(config), bind=config.http.bind, workers=config.http.workers,
           threads=config.http.threads, graceful_timeout=config.http.graceful_timeout_s)
+
+
+def run_in_foreground(config, runner, client) -> None:
+    """Runs `runner` (an outbox relay or an event consumer: `run()`/`serve_forever()` and `stop()`) until
+    SIGTERM or SIGINT, with /healthz, /readyz and /metrics on the operations port."""
+    import signal
+
+    from optimize_runtime.http.readiness import mongodb_check, rabbitmq_check
+    from optimize_runtime.observability.operations_server import serve_operations
+
+    common = config.common
+    server = serve_operations(config.http.host, common.operations_port,
+                              [mongodb_check(client), rabbitmq_check(common.amqp_url)])
+
+    def stop(signum, frame):
+        runner.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        (getattr(runner, "run", None) or runner.serve_forever)()
+    finally:
+        server.shutdown()
+        client.close()
+
+
+def run_outbox_relay(config, database: str, outbox_name: str) -> None:
+    """`<service> relay`: publishes the service's outbox (in `database`) until SIGTERM."""
+    from optimize_runtime.messaging import EventPublisher
+    from optimize_runtime.messaging.outbox import OutboxRelay
+    from optimize_runtime.store.mongo import mongo_client, write_gate
+
+    common = config.common
+    client = mongo_client(common)
+    publisher = EventPublisher(common.amqp_url, exchange=common.events_exchange,
+                               connection_name=f"{outbox_name} relay")
+    relay = OutboxRelay(client[database], write_gate(common), publisher, outbox_name)
+    try:
+        run_in_foreground(config, relay, client)
+    finally:
+        publisher.close()

@@ -1,6 +1,6 @@
 """`make run`: everything on one machine. Starts what is missing (RabbitMQ, the embedded MongoDB-protocol
-server), the three services and the catalog RPC worker, restarts any of them that dies (with a back-off),
-and stops all it started on Ctrl-C or SIGTERM."""
+server), the three services, the catalog RPC worker, the outbox relays and import-svc's event consumer,
+restarts any of them that dies (with a back-off), and stops all it started on Ctrl-C or SIGTERM."""
 
 import logging
 import os
@@ -29,7 +29,13 @@ SERVICES = (
     ("import-svc", ["import-svc", "serve"], "OPTIMIZE_IMPORT_PORT", 8083),
     # One origin for a browser (the console) and the command line, routing as the cluster's Gateway does.
     ("gateway", ["optimize-local", "gateway"], "OPTIMIZE_GATEWAY_PORT", 8090),
+    ("catalog-relay", ["catalog-svc", "relay"], None, None),
+    ("import-relay", ["import-svc", "relay"], None, None),
+    ("import-consumer", ["import-svc", "consume"], None, None),
 )
+# The processes without an HTTP API of their own serve /healthz, /readyz and /metrics on
+# OPTIMIZE_OPERATIONS_PORT (9464) plus this offset.
+OPERATIONS_PORT_OFFSET = {"catalog-rpc": 0, "catalog-relay": 1, "import-relay": 2, "import-consumer": 3}
 # A child that dies is started again after this back-off, doubled at each death in a row up to the most;
 # a child that stayed up for RESTART_RESET_S starts over from the first.
 RESTART_BACKOFF_S = 0.5
@@ -107,7 +113,11 @@ class LocalInstallation:
 
     def _spawn(self, name: str, command: list[str]) -> subprocess.Popen:
         # Its own session and process group: stopping it stops its gunicorn workers too.
-        child = subprocess.Popen([str(self.bin_dir / command[0]), *command[1:]], env=self.env,
+        env = dict(self.env)
+        if name in OPERATIONS_PORT_OFFSET:
+            base = int(self.env.get("OPTIMIZE_OPERATIONS_PORT", "9464"))
+            env["OPTIMIZE_OPERATIONS_PORT"] = str(base + OPERATIONS_PORT_OFFSET[name])
+        child = subprocess.Popen([str(self.bin_dir / command[0]), *command[1:]], env=env,
                                  start_new_session=True)
         log.info("started %s (pid %s)", name, child.pid)
         return child

@@ -7,6 +7,7 @@ from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
 )
@@ -36,6 +37,34 @@ RPC_REQUESTS_SERVED = Counter(
 RPC_SERVE_SECONDS = Histogram(
     "optimize_rpc_server_request_duration_seconds", "Time a worker spent answering an RPC request",
     ["method"], buckets=LATENCY_BUCKETS)
+
+OUTBOX_PUBLISHED = Counter(
+    "optimize_outbox_published", "Events an outbox relay published (broker confirmed)", ["outbox"])
+OUTBOX_BACKLOG = Gauge(
+    "optimize_outbox_backlog", "Events recorded in an outbox and not yet published", ["outbox"],
+    multiprocess_mode="max")
+OUTBOX_OLDEST_AGE = Gauge(
+    "optimize_outbox_oldest_unsent_age_seconds",
+    "How long the oldest unpublished event of an outbox has waited",
+    ["outbox"], multiprocess_mode="max")
+EVENTS_CONSUMED = Counter(
+    "optimize_events_consumed",
+    "Events a consumer handled, by queue and outcome (done, retried, dead_lettered)",
+    ["queue", "outcome"])
+
+
+def record_outbox_published(outbox: str, count: int) -> None:
+    OUTBOX_PUBLISHED.labels(outbox).inc(count)
+
+
+def record_outbox_backlog(outbox: str, unsent: int, oldest_age_s: float) -> None:
+    OUTBOX_BACKLOG.labels(outbox).set(unsent)
+    OUTBOX_OLDEST_AGE.labels(outbox).set(oldest_age_s)
+
+
+def record_event_consumed(queue: str, outcome: str) -> None:
+    EVENTS_CONSUMED.labels(queue, outcome).inc()
+
 
 def metrics_exposition() -> tuple[bytes, str]:
     """The body and content type of /metrics."""

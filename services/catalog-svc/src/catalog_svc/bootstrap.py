@@ -14,6 +14,7 @@ from catalog_svc.adapters.mongo_catalog import (
 from catalog_svc.config import CatalogConfig
 from catalog_svc.domain.collection_admin import CollectionAdmin
 from contracts.catalog_rpc import register_catalog_rpc
+from optimize_runtime.messaging.outbox import Outbox
 from optimize_runtime.store.mongo import mongo_client, write_gate
 from optimize_runtime.store.write_gate import WriteGate
 
@@ -28,6 +29,8 @@ class CatalogWiring:
     collections: CollectionStore
     authorizations: AuthorizationStore
     collection_admin: CollectionAdmin
+    # Events recorded with the writes they describe (collection.deleted), published by `catalog-svc relay`.
+    outbox: Outbox
 
 
 def wire(config: CatalogConfig, mongo: MongoClient | None = None) -> CatalogWiring:
@@ -38,6 +41,8 @@ def wire(config: CatalogConfig, mongo: MongoClient | None = None) -> CatalogWiri
     db = client[config.common.catalog_db]
     gate = write_gate(config.common)
     ensure_indexes(db)
-    collections = CollectionStore(db, gate)
+    outbox = Outbox(db, gate)
+    outbox.ensure_indexes()
+    collections = CollectionStore(db, gate, outbox)
     return CatalogWiring(config, client, db, gate, DefinitionStore(db, gate), collections,
-                         AuthorizationStore(db, gate), CollectionAdmin(collections))
+                         AuthorizationStore(db, gate), CollectionAdmin(collections), outbox)

@@ -1,4 +1,4 @@
-"""`catalog-svc serve | rpc | seed (FILE.json | --demo)`."""
+"""`catalog-svc serve | rpc | relay | seed (FILE.json | --demo)`."""
 
 import argparse
 import sys
@@ -13,6 +13,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="serve the HTTP API with gunicorn")
     commands.add_parser("rpc", help="run the RPC worker answering on the catalog queue")
+    commands.add_parser("relay", help="publish the events the catalog recorded (its outbox)")
     seed = commands.add_parser("seed", help="load definitions, collections and authorizations (idempotent)")
     source = seed.add_mutually_exclusive_group(required=True)
     source.add_argument("file", nargs="?", type=Path, help="a seed file (format: catalog_svc.seeding)")
@@ -34,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
         serve_operations(config.http.host, common.operations_port,
                          [mongodb_check(wiring.mongo), rabbitmq_check(common.amqp_url)])
         run_worker(config, wiring)
+    elif args.command == "relay":
+        from optimize_runtime.service_command import run_outbox_relay
+
+        run_outbox_relay(config, common.catalog_db, "catalog-svc")
     elif args.command == "seed":
         return _seed(config, None if args.demo else args.file)
     return 0

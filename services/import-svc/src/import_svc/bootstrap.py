@@ -7,6 +7,7 @@ from pymongo.database import Database
 
 from contracts.catalog_rpc import register_catalog_rpc
 from import_svc.adapters.catalog import ImportCatalog
+from import_svc.adapters.collection_events import CollectionEvents
 from import_svc.adapters.entity_store import EntityStore
 from import_svc.adapters.import_journal import ImportJournal, Sweeper
 from import_svc.adapters.metrics import ImportMetrics
@@ -15,6 +16,7 @@ from import_svc.config import ImportConfig
 from import_svc.domain.authoring import Authoring
 from import_svc.domain.importing import Importer
 from optimize_runtime.messaging import EventPublisher, RemoteService, RpcClient
+from optimize_runtime.messaging.outbox import Outbox
 from optimize_runtime.store.mongo import mongo_client, write_gate
 from optimize_runtime.store.write_gate import WriteGate
 
@@ -34,6 +36,9 @@ class ImportWiring:
     importer: Importer
     authoring: Authoring
     metrics: ImportMetrics
+    # Events recorded with the writes they describe, published by `import-svc relay`.
+    outbox: Outbox
+    collection_events: CollectionEvents
 
 
 def wire(config: ImportConfig, mongo: MongoClient | None = None) -> ImportWiring:
@@ -49,6 +54,7 @@ def wire(config: ImportConfig, mongo: MongoClient | None = None) -> ImportWiring
     journal = ImportJournal(db, entities, gate, lease_s=config.import_lease_s, pause=pause)
     import_catalog = ImportCatalog(RemoteService("catalog", catalog))
     metrics = ImportMetrics()
+    outbox = Outbox(db, gate)
     return ImportWiring(
         config=config,
         mongo=client,
@@ -67,4 +73,6 @@ def wire(config: ImportConfig, mongo: MongoClient | None = None) -> ImportWiring
         authoring=Authoring(store=entities, collection_access=import_catalog.collection_access,
                             publish=events.publish_or_log, max_name_length=config.max_entity_name_length),
         metrics=metrics,
+        outbox=outbox,
+        collection_events=CollectionEvents(db, gate, outbox),
     )

@@ -1,4 +1,4 @@
-"""`import-svc serve`."""
+"""`import-svc serve | relay | consume`."""
 
 import argparse
 import sys
@@ -11,11 +11,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="import-svc")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="serve the HTTP API with gunicorn")
-    parser.parse_args(argv)
+    commands.add_parser("relay", help="publish the events import-svc recorded (its outbox)")
+    commands.add_parser("consume", help="consume collection.deleted and delete the collection's entities")
+    args = parser.parse_args(argv)
     config = load_config("import-svc", ImportConfig.from_env)
     if config is None:
         return 2
-    serve_http(config, "import_svc.app")
+    if args.command == "serve":
+        serve_http(config, "import_svc.app")
+    elif args.command == "relay":
+        from optimize_runtime.service_command import run_outbox_relay
+
+        run_outbox_relay(config, config.common.entities_db, "import-svc")
+    elif args.command == "consume":
+        from import_svc.consumer import run_consumer
+
+        run_consumer(config)
     return 0
 
 

@@ -25,6 +25,10 @@ class ImportConfig:
     # Crash tests only: where an import or authoring write waits to be killed (adapters/pause_points.py).
     pause_at: tuple[str, ...] = ()
     pause_file: Path | None = None
+    # `import-svc consume`: its durable queue on the events exchange, and how a failing event is retried.
+    collection_events_queue: str = "import-svc.collection-events"
+    events_max_attempts: int = 5
+    events_retry_delay_s: float = 2.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "ImportConfig":
@@ -49,4 +53,7 @@ class ImportConfig:
             sweep_interval_s=float(e.get("OPTIMIZE_IMPORT_SWEEP_INTERVAL_S", "60")),
             pause_at=pause_at,
             pause_file=Path(e["OPTIMIZE_IMPORT_PAUSE_FILE"]) if e.get("OPTIMIZE_IMPORT_PAUSE_FILE") else None,
+            collection_events_queue=e.get("OPTIMIZE_COLLECTION_EVENTS_QUEUE", "import-svc.collection-events"),
+            events_max_attempts=int(e.get("OPTIMIZE_EVENTS_MAX_ATTEMPTS", "5")),
+            events_retry_delay_s=float(e.get("OPTIMIZE_EVENTS_RETRY_DELAY_S", "2")),
         )

@@ -22,6 +22,7 @@ from catalog_svc.domain.model import (
     User,
     version_order,
 )
+from optimize_runtime.messaging.outbox import Outbox
 from optimize_runtime.store.write_gate import WriteGate
 
 # One reply carries every matching document (up to MongoDB's 16 MB per reply), so that the number of
@@ -105,9 +106,10 @@ class DefinitionStore:
 
 
 class CollectionStore:
-    def __init__(self, db: Database, gate: WriteGate) -> None:
+    def __init__(self, db: Database, gate: WriteGate, outbox: Outbox) -> None:
         self.documents = db.collections
         self.gate = gate
+        self.outbox = outbox
 
     def get(self, collection_id: str) -> Collection | None:
         document = self.documents.find_one({"_id": collection_id})
@@ -146,9 +148,17 @@ class CollectionStore:
                 {"_id": collection.id}, _collection_document(collection, collection.revision + 1), upsert=True
             )
 
-    def delete(self, collection_id: str) -> bool:
-        with self.gate.hold():
-            return self.documents.delete_one({"_id": collection_id}).deleted_count == 1
+    def delete(self, collection_id: str, events: Sequence[dict] = ()) -> bool:
+        """Deletes the collection and records `events` in the outbox in the same transaction: both or
+        neither. Whether there was such a collection (no event is recorded when there was none)."""
+        def delete(session) -> bool:
+            deleted = self.documents.delete_one({"_id": collection_id}, session=session).deleted_count == 1
+            if deleted:
+                self.outbox.record(events, session=session)
+            return deleted
+
+        with self.gate.session(self.documents.database.client) as session:
+            return session.with_transaction(delete)
 
 
 class AuthorizationStore:

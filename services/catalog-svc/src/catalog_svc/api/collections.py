@@ -17,6 +17,7 @@ from catalog_svc.domain import collections as rules
 from catalog_svc.domain.collection_admin import CollectionAdmin
 from catalog_svc.domain.model import Collection, IdentityRef, RoleEntry, ScopeEntry, User
 from optimize_runtime.http import Blueprint
+from optimize_runtime.http.request import request_id
 
 blueprint = Blueprint("collections", __name__, url_prefix="/api/collection",
                       description="Collections with their scope and roles")
@@ -76,7 +77,7 @@ def rename(body: dict, collection_id: str):
 @blueprint.delete("/<collection_id>")
 @blueprint.response(204)
 def delete(collection_id: str):
-    admin().delete(current_user(), collection_id)
+    admin().delete(current_user(), collection_id, request_id())
 
 
 @blueprint.get("/<collection_id>/scope")

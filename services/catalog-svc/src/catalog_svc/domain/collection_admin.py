@@ -3,7 +3,7 @@ change its scope and roles, each deciding on the collection as read and written 
 it meanwhile (optimistic concurrency: a stale write is decided again on the fresh collection)."""
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -11,6 +11,7 @@ from typing import Protocol
 from catalog_svc.domain import collections as rules
 from catalog_svc.domain.model import Collection, IdentityRef, RoleEntry, ScopeEntry, User
 from contracts.errors import ErrorCode, ServiceError, not_found
+from contracts.events import COLLECTION_DELETED, new_event
 
 # A concurrent change makes a write stale; deciding again on the fresh collection is always safe.
 ATTEMPTS = 3
@@ -27,7 +28,8 @@ class CollectionRepository(Protocol):
     def save(self, collection: Collection) -> Collection:
         """Writes the collection if nobody changed it since it was read; raises StaleCollection otherwise."""
 
-    def delete(self, collection_id: str) -> bool: ...
+    def delete(self, collection_id: str, events: Sequence[dict] = ()) -> bool:
+        """Deletes the collection and records `events` with it (both or neither); whether there was one."""
 
 
 @dataclass
@@ -48,9 +50,15 @@ class CollectionAdmin:
         rules.require_access(collection, user)
         return collection
 
-    def delete(self, user: User, collection_id: str) -> None:
-        rules.require_manager(self._existing(collection_id), user)
-        self.collections.delete(collection_id)
+    def delete(self, user: User, collection_id: str, request_id: str | None = None) -> None:
+        """Deletes the collection and announces `collection.deleted` (recorded with the deletion): import-svc
+        deletes the collection's entities when it hears of it."""
+        collection = self._existing(collection_id)
+        rules.require_manager(collection, user)
+        deleted = new_event(COLLECTION_DELETED, user.id, [], collection_id=collection_id, request_id=request_id,
+                            details={"name": collection.name})
+        if not self.collections.delete(collection_id, [deleted]):
+            raise not_found("Collection", collection_id)  # deleted meanwhile
 
     def rename(self, user: User, collection_id: str, name: str) -> Collection:
         return self._change(user, collection_id, lambda _: {"name": name})

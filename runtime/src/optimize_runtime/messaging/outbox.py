@@ -1,0 +1,203 @@
+"""The transactional outbox: an event is a document written with the change it describes (in the same
+transaction, or in the single-document commit record of that change), and a relay publishes what is
+unsent to the events exchange with publisher confirms, then marks it sent.
+
+Delivery is at least once: a relay that dies between the broker's confirm and the mark publishes the
+event again, with the same `eventId`, so consumers de-duplicate by it. Order is kept: the relay publishes
+in the order the events were recorded and stops at the first one the broker does not take, so a later
+event about an entity never overtakes an earlier one. One relay publishes at a time (a lease in the same
+database), however many run."""
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from marshmallow import ValidationError
+from pymongo import ASCENDING
+from pymongo.client_session import ClientSession
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from contracts.events import EventSchema
+from optimize_runtime.messaging.errors import EventPublishFailed
+from optimize_runtime.messaging.event_publisher import EventPublisher
+from optimize_runtime.observability.metrics import record_outbox_backlog, record_outbox_published
+from optimize_runtime.store.write_gate import WriteGate
+
+log = logging.getLogger(__name__)
+
+OUTBOX_COLLECTION = "outbox"
+LEASE_COLLECTION = "outbox_lease"
+# Sent events are kept this long (for looking into what was published), then removed.
+SENT_RETENTION_S = 24 * 3600
+RECORDING_ORDER = [("recordedNs", ASCENDING), ("position", ASCENDING)]
+
+
+def outbox_documents(events: Iterable[dict[str, Any]], now_ns: int | None = None) -> list[dict[str, Any]]:
+    """The outbox documents of `events`, in their order: what a writer stores with its change.
+    Raises marshmallow's ValidationError for an event that breaks the contract (never recorded)."""
+    now_ns = time.time_ns() if now_ns is None else now_ns
+    documents = []
+    for position, event in enumerate(events):
+        errors = EventSchema().validate(event)
+        if errors:
+            raise ValidationError(errors)
+        documents.append({"_id": event["eventId"], "event": event, "sent": False,
+                          # Recording order: the time of the write, then the event's place in it.
+                          "recordedNs": now_ns, "position": position, "recordedAt": now_ns / 1e9})
+    return documents
+
+
+class Outbox:
+    """The writing side: records events in the outbox collection of a service's own database."""
+
+    def __init__(self, db: Database, gate: WriteGate, collection: str = OUTBOX_COLLECTION) -> None:
+        self._documents = db[collection]
+        self._gate = gate
+
+    def ensure_indexes(self) -> None:
+        with self._gate.hold():
+            self._documents.create_index(
+                [("sent", ASCENDING), ("recordedNs", ASCENDING), ("position", ASCENDING)], name="unsent")
+
+    def record(self, events: Iterable[dict[str, Any]], session: ClientSession | None = None) -> None:
+        """Inside the caller's transaction when `session` is given (the caller holds the gate then)."""
+        documents = outbox_documents(events)
+        if not documents:
+            return
+        if session is not None:
+            self._documents.insert_many(documents, session=session)
+            return
+        with self._gate.hold():
+            self._documents.insert_many(documents)
+
+
+@dataclass
+class Backlog:
+    unsent: int
+    oldest_age_s: float
+
+
+class OutboxRelay:
+    """Publishes a service's unsent events in recording order; run() until stop()."""
+
+    def __init__(self, db: Database, gate: WriteGate, publisher: EventPublisher, name: str, *,
+                 batch_size: int = 200, poll_interval_s: float = 0.5, lease_s: float = 15.0,
+                 collection: str = OUTBOX_COLLECTION) -> None:
+        self.name = name
+        self._documents = db[collection]
+        self._leases = db[LEASE_COLLECTION]
+        self._gate = gate
+        self._publisher = publisher
+        self._batch_size = batch_size
+        self._poll_interval_s = poll_interval_s
+        self._lease_s = lease_s
+        self._holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._stopping = threading.Event()
+        self._last_purge = 0.0
+
+    def backlog(self) -> Backlog:
+        """How many events are unsent, and how long the oldest has waited."""
+        unsent = self._documents.count_documents({"sent": False})
+        oldest = next(iter(self._documents.find({"sent": False}, {"recordedAt": 1})
+                           .sort(RECORDING_ORDER).limit(1)), None)
+        age = max(0.0, time.time() - oldest["recordedAt"]) if oldest else 0.0
+        return Backlog(unsent, age)
+
+    def relay_once(self) -> int:
+        """Publishes up to one batch of unsent events in order; how many were published. Raises
+        EventPublishFailed when the broker did not take one (those before it are marked sent)."""
+        batch = list(self._documents.find({"sent": False}).sort(RECORDING_ORDER)
+                     .limit(self._batch_size))
+        published: list[str] = []
+        refused: list[str] = []
+        try:
+            for document in batch:
+                try:
+                    self._publisher.publish(document["event"])
+                    published.append(document["_id"])
+                except ValidationError as error:
+                    # Checked when recorded, so only a contract changed since can get here: set aside,
+                    # never retried, never blocking the events after it.
+                    log.error("outbox %s: event %s breaks the contract and is set aside: %s",
+                              self.name, document["_id"], error.messages)
+                    refused.append(document["_id"])
+        finally:
+            self._mark(published, {"sent": True, "sentAt": time.time()})
+            self._mark(refused, {"sent": None, "refusedAt": time.time()})
+            record_outbox_published(self.name, len(published))
+            self._record_backlog(batch, len(published) + len(refused))
+        return len(published)
+
+    def _mark(self, ids: list[str], fields: dict) -> None:
+        if ids:
+            with self._gate.hold():
+                self._documents.update_many({"_id": {"$in": ids}}, {"$set": fields})
+
+    def _record_backlog(self, batch: list[dict], done: int) -> None:
+        if not batch or (done == len(batch) < self._batch_size):
+            # Everything unsent was in this batch and is done: no need to ask the store again.
+            record_outbox_backlog(self.name, 0, 0.0)
+            return
+        backlog = self.backlog()
+        record_outbox_backlog(self.name, backlog.unsent, backlog.oldest_age_s)
+
+    def hold_lease(self) -> bool:
+        """Takes or renews the lease; whether this relay may publish now."""
+        now = time.time()
+        with self._gate.hold():
+            try:
+                self._leases.insert_one(
+                    {"_id": self.name, "holder": self._holder, "expires": now + self._lease_s})
+                return True
+            except DuplicateKeyError:
+                pass
+            taken = self._leases.find_one_and_update(
+                {"_id": self.name, "$or": [{"holder": self._holder}, {"expires": {"$lt": now}}]},
+                {"$set": {"holder": self._holder, "expires": now + self._lease_s}})
+        return taken is not None
+
+    def release_lease(self) -> None:
+        with self._gate.hold():
+            self._leases.delete_one({"_id": self.name, "holder": self._holder})
+
+    def purge_sent(self, older_than_s: float = SENT_RETENTION_S) -> int:
+        with self._gate.hold():
+            return self._documents.delete_many(
+                {"sent": True, "sentAt": {"$lt": time.time() - older_than_s}}).deleted_count
+
+    def run(self) -> None:
+        """Relays until stop(); a broker or store that fails is tried again after a growing pause."""
+        log.info("outbox relay %s started (%s)", self.name, self._holder)
+        failures = 0
+        while not self._stopping.is_set():
+            try:
+                if not self.hold_lease():
+                    self._stopping.wait(self._lease_s / 3)
+                    continue
+                published = self.relay_once()
+                failures = 0
+                if time.monotonic() - self._last_purge > 60:
+                    self._last_purge = time.monotonic()
+                    self.purge_sent()
+                if published < self._batch_size:
+                    self._stopping.wait(self._poll_interval_s)
+            except (EventPublishFailed, PyMongoError) as error:
+                failures += 1
+                pause = min(0.5 * 2 ** (failures - 1), 10.0)
+                log.warning("outbox %s: %s; trying again in %.1f s", self.name, error, pause)
+                self._stopping.wait(pause)
+        try:
+            self.release_lease()
+        except PyMongoError:
+            log.info("outbox %s: the lease could not be released; it expires by itself", self.name)
+        log.info("outbox relay %s stopped", self.name)
+
+    def stop(self) -> None:
+        self._stopping.set()
