@@ -62,19 +62,20 @@ def events_seen(installation, amqp_url):
     queue = channel.queue_declare("", exclusive=True).method.queue
     channel.queue_bind(queue, exchange, routing_key="#")
 
+    received: list[dict] = []
+
     def drain(event_type: str, timeout_s: float = 10.0) -> list[dict]:
-        seen, deadline = [], time.monotonic() + timeout_s
+        """Every event of this type received so far, waiting up to `timeout_s` for the first."""
+        deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             method, _, body = channel.basic_get(queue, auto_ack=True)
-            if method is None:
-                if seen:
-                    break
+            if method is not None:
+                received.append(json.loads(body))
+            elif any(event["type"] == event_type for event in received):
+                break
+            else:
                 connection.sleep(0.05)
-                continue
-            event = json.loads(body)
-            if event["type"] == event_type:
-                seen.append(event)
-        return seen
+        return [event for event in received if event["type"] == event_type]
 
     yield drain
     connection.close()

@@ -55,8 +55,8 @@ class CollectionAdmin:
         deletes the collection's entities when it hears of it."""
         collection = self._existing(collection_id)
         rules.require_manager(collection, user)
-        deleted = new_event(COLLECTION_DELETED, user.id, [], collection_id=collection_id, request_id=request_id,
-                            details={"name": collection.name})
+        deleted = new_event(COLLECTION_DELETED, user.id, [], collection_id=collection_id,
+                            request_id=request_id, details={"name": collection.name})
         if not self.collections.delete(collection_id, [deleted]):
             raise not_found("Collection", collection_id)  # deleted meanwhile
 
