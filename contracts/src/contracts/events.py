@@ -5,7 +5,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 EVENTS_EXCHANGE = "optimize.events"
 EVENT_CONTRACT_VERSION = 1
@@ -26,6 +26,52 @@ def _in_utc(moment: datetime) -> None:
         raise ValidationError("must be in UTC")
 
 
+class _Details(Schema):
+    """What `details` holds for one event type. Every field is optional, and a consumer must ignore fields it
+    does not know (later versions may add some)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+
+class EntityImportedDetails(_Details):
+    importId = fields.Str()
+    sourceIds = fields.List(fields.Str())  # the ids in the file, in the order of entityIds
+
+
+class EntityCreatedDetails(_Details):
+    entityType = fields.Str(validate=validate.OneOf(("report", "dashboard")))
+    exportEntityType = fields.Str()
+    name = fields.Str(allow_none=True)
+
+
+class EntityDeletedDetails(EntityCreatedDetails):
+    # Set when the deletion followed another event (a deleted collection takes its entities along).
+    cause = fields.Str()
+    causeEventId = fields.UUID()
+
+
+class EntityExportedDetails(_Details):
+    entityType = fields.Str()
+    requested = fields.List(fields.Str())
+    collectionIds = fields.List(fields.Str())
+
+
+class ImportRejectedDetails(_Details):
+    errorCode = fields.Str()
+
+
+class CollectionDeletedDetails(_Details):
+    name = fields.Str(allow_none=True)
+
+
+EVENT_DETAILS: dict[str, type[Schema]] = {
+    ENTITY_IMPORTED: EntityImportedDetails, ENTITY_CREATED: EntityCreatedDetails,
+    ENTITY_DELETED: EntityDeletedDetails, ENTITY_EXPORTED: EntityExportedDetails,
+    IMPORT_REJECTED: ImportRejectedDetails, COLLECTION_DELETED: CollectionDeletedDetails,
+}
+
+
 class EventSchema(Schema):
     contractVersion = fields.Int(required=True, strict=True)
     eventId = fields.UUID(required=True)
@@ -35,7 +81,15 @@ class EventSchema(Schema):
     entityIds = fields.List(fields.Str(), required=True)
     collectionId = fields.Str(allow_none=True, load_default=None)
     requestId = fields.Str(allow_none=True, load_default=None)
-    details = fields.Dict(keys=fields.Str(), load_default=dict)
+    details = fields.Dict(keys=fields.Str(), load_default=dict)  # of the type's schema in EVENT_DETAILS
+
+    @validates_schema
+    def details_of_the_type(self, data: dict[str, Any], **_: Any) -> None:
+        details_schema = EVENT_DETAILS.get(data.get("type"))
+        if details_schema is not None and isinstance(data.get("details"), dict):
+            errors = details_schema().validate(data["details"])
+            if errors:
+                raise ValidationError(errors, "details")
 
 
 # Made once: making a marshmallow schema costs more than validating with it (every event is checked).
