@@ -37,6 +37,7 @@ class Installation:
     _worker_thread: threading.Thread | None = None
     _worker_wiring: object = None
     _event_flow: list = field(default_factory=list)  # (runner, thread, closers)
+    relays: dict = field(default_factory=dict)  # the running outbox relays, by service
 
     def app(self, service: str):
         """The Flask app of 'catalog', 'export' or 'import', made on first use."""
@@ -98,7 +99,10 @@ class Installation:
             for name, wiring in (("catalog-svc", catalog_wiring), ("import-svc", import_wiring)):
                 publisher = EventPublisher(common.amqp_url, common.events_exchange,
                                            connection_name=f"{self.names.prefix}-{name}-relay")
-                relay = OutboxRelay(wiring.db, wiring.gate, publisher, name, poll_interval_s=0.1)
+                feeders = [wiring.journal_events.feed] if name == "import-svc" else []
+                relay = OutboxRelay(wiring.db, wiring.gate, publisher, name, poll_interval_s=0.1,
+                                    feeders=feeders)
+                self.relays[name] = relay
                 self._run(relay, relay.run, [publisher.close, wiring.mongo.close])
         if consumer:
             wiring = wire_import(import_config)
@@ -114,6 +118,7 @@ class Installation:
         self._event_flow.append((runner, thread, closers))
 
     def stop_event_flow(self) -> None:
+        self.relays.clear()
         while self._event_flow:
             runner, thread, closers = self._event_flow.pop()
             runner.stop()

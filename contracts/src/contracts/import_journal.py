@@ -28,9 +28,11 @@ The record (field names are the constants below):
       createdMs, committedMs: epoch milliseconds,
       entityCount: {reports: n, dashboards: m}: what the attempt writes,
       outcome:     the response of the import, written with the commit (what a replay answers),
-      events:      the events of the write, written by the same single-document commit. Empty until the
-                   transactional outbox relays from here; a relay may add fields of its own (sent
-                   markers) to committed records: readers only ever look at `importId` and `state`.
+      events:      the events of the write (entity.imported), written by the same single-document commit:
+                   the transactional outbox of imports,
+      eventsRelayed: false at the commit while `events` is not empty; import-svc's relay copies the events
+                   into its outbox (`outbox`, ids = eventIds, so copying twice is harmless) and then sets
+                   it true. Readers only ever look at `importId` and `state`.
     }
 
 Who moves an import between the states: the importing process inserts the record (`pending`), writes
@@ -57,6 +59,7 @@ LEASE_UNTIL_MS = "leaseUntilMs"
 OWNER = "owner"
 OUTCOME = "outcome"
 EVENTS = "events"
+EVENTS_RELAYED = "eventsRelayed"
 
 # The field an entity document carries while its import is not known to be committed.
 PENDING_MARKER = "pending"
@@ -85,7 +88,8 @@ def commit_filter(record: str, import_id: str) -> dict:
 
 
 def commit_update(outcome: list[dict], events: list[dict], now_ms: int) -> dict:
-    return {"$set": {STATE: COMMITTED, OUTCOME: outcome, EVENTS: events, "committedMs": now_ms}}
+    return {"$set": {STATE: COMMITTED, OUTCOME: outcome, EVENTS: events, EVENTS_RELAYED: not events,
+                     "committedMs": now_ms}}
 
 
 def owner_is_dead(record: dict, now_ms: int, host: str, process_alive: Callable[[int, object], bool]) -> bool:

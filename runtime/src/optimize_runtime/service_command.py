@@ -61,17 +61,15 @@ def run_in_foreground(config, runner, client) -> None:
         client.close()
 
 
-def run_outbox_relay(config, database: str, outbox_name: str) -> None:
-    """`<service> relay`: publishes the service's outbox (in `database`) until SIGTERM."""
+def run_outbox_relay(config, client, db, gate, outbox_name: str, feeders=()) -> None:
+    """`<service> relay`: publishes the service's outbox (in `db`) until SIGTERM."""
     from optimize_runtime.messaging import EventPublisher
     from optimize_runtime.messaging.outbox import OutboxRelay
-    from optimize_runtime.store.mongo import mongo_client, write_gate
 
     common = config.common
-    client = mongo_client(common)
     publisher = EventPublisher(common.amqp_url, exchange=common.events_exchange,
                                connection_name=f"{outbox_name} relay")
-    relay = OutboxRelay(client[database], write_gate(common), publisher, outbox_name)
+    relay = OutboxRelay(db, gate, publisher, outbox_name, feeders=feeders)
     try:
         run_in_foreground(config, relay, client)
     finally:

@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,7 @@ from marshmallow import ValidationError
 from pymongo import ASCENDING
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
 from contracts.events import EventSchema
 from optimize_runtime.messaging.errors import EventPublishFailed
@@ -77,6 +77,35 @@ class Outbox:
         with self._gate.hold():
             self._documents.insert_many(documents)
 
+    def copy(self, events: Iterable[dict[str, Any]], recorded_ns: int) -> None:
+        """Records events that another single-document write recorded first (an import's commit record),
+        as of that write's time; copying the same events again changes nothing (their ids are the keys)."""
+        valid = []
+        for event in events:
+            errors = EventSchema().validate(event)
+            if errors:  # never blocks the others: left where it was recorded, and said
+                log.error("outbox: event %s breaks the contract and is not copied: %s", event.get("eventId"),
+                          errors)
+            else:
+                valid.append(event)
+        documents = outbox_documents(valid, now_ns=recorded_ns)
+        if not documents:
+            return
+        try:
+            with self._gate.hold():
+                self._documents.insert_many(documents, ordered=False)
+        except BulkWriteError as error:
+            if any(failure.get("code") != 11000 for failure in error.details.get("writeErrors", [])):
+                raise
+
+    def record_or_log(self, event: dict[str, Any]) -> None:
+        """Records an event that describes no write of its own (an import refused): a store that fails
+        loses it, and says so in the log, but never fails the request."""
+        try:
+            self.record([event])
+        except PyMongoError:
+            log.exception("event %s (%s) could not be recorded", event.get("eventId"), event.get("type"))
+
 
 @dataclass
 class Backlog:
@@ -89,8 +118,11 @@ class OutboxRelay:
 
     def __init__(self, db: Database, gate: WriteGate, publisher: EventPublisher, name: str, *,
                  batch_size: int = 200, poll_interval_s: float = 0.5, lease_s: float = 15.0,
-                 collection: str = OUTBOX_COLLECTION) -> None:
+                 collection: str = OUTBOX_COLLECTION, feeders: Sequence[Callable[[], object]] = ()) -> None:
+        """`feeders` copy into the outbox what other writes recorded first (an import's commit record);
+        each round runs them before it reads the outbox."""
         self.name = name
+        self._feeders = list(feeders)
         self._documents = db[collection]
         self._leases = db[LEASE_COLLECTION]
         self._gate = gate
@@ -113,8 +145,13 @@ class OutboxRelay:
     def relay_once(self) -> int:
         """Publishes up to one batch of unsent events in order; how many were published. Raises
         EventPublishFailed when the broker did not take one (those before it are marked sent)."""
-        batch = list(self._documents.find({"sent": False}).sort(RECORDING_ORDER)
-                     .limit(self._batch_size))
+        # Events recorded up to now, once every feeder copied what was committed before now: an event
+        # copied late (recorded as of its commit) never comes after a later event about the same entity.
+        watermark = time.time_ns()
+        for feed in self._feeders:
+            feed()
+        batch = list(self._documents.find({"sent": False, "recordedNs": {"$lte": watermark}})
+                     .sort(RECORDING_ORDER).limit(self._batch_size))
         published: list[str] = []
         refused: list[str] = []
         try:

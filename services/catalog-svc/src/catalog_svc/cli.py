@@ -36,9 +36,11 @@ def main(argv: list[str] | None = None) -> int:
                          [mongodb_check(wiring.mongo), rabbitmq_check(common.amqp_url)])
         run_worker(config, wiring)
     elif args.command == "relay":
+        from catalog_svc.bootstrap import wire
         from optimize_runtime.service_command import run_outbox_relay
 
-        run_outbox_relay(config, common.catalog_db, "catalog-svc")
+        wiring = wire(config)
+        run_outbox_relay(config, wiring.mongo, wiring.db, wiring.gate, "catalog-svc")
     elif args.command == "seed":
         return _seed(config, None if args.demo else args.file)
     return 0

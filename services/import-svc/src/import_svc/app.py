@@ -19,6 +19,7 @@ def create_app(config: ImportConfig | None = None, *, mongo: MongoClient | None 
         wiring.import_journal.sweep()  # at start: what imports of a dead process left
         wiring.sweeper.start()
     wiring.outbox.ensure_indexes()
+    wiring.journal_events.ensure_indexes()
     app = create_service_app(
         config.common,
         title="Optimize import",

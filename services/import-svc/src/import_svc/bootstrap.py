@@ -10,6 +10,7 @@ from import_svc.adapters.catalog import ImportCatalog
 from import_svc.adapters.collection_events import CollectionEvents
 from import_svc.adapters.entity_store import EntityStore
 from import_svc.adapters.import_journal import ImportJournal, Sweeper
+from import_svc.adapters.journal_events import JournalEvents
 from import_svc.adapters.metrics import ImportMetrics
 from import_svc.adapters.pause_points import PausePoints
 from import_svc.config import ImportConfig
@@ -39,6 +40,7 @@ class ImportWiring:
     # Events recorded with the writes they describe, published by `import-svc relay`.
     outbox: Outbox
     collection_events: CollectionEvents
+    journal_events: JournalEvents
 
 
 def wire(config: ImportConfig, mongo: MongoClient | None = None) -> ImportWiring:
@@ -49,12 +51,12 @@ def wire(config: ImportConfig, mongo: MongoClient | None = None) -> ImportWiring
     db, gate = client[common.entities_db], write_gate(common)
     catalog = RpcClient(common.amqp_url, common.rpc_queue, timeout_s=common.rpc_timeout_s)
     events = EventPublisher(common.amqp_url, exchange=common.events_exchange)
-    entities = EntityStore(db, gate)
+    outbox = Outbox(db, gate)
+    entities = EntityStore(db, gate, outbox=outbox)
     pause = PausePoints(config.pause_at, config.pause_file)
     journal = ImportJournal(db, entities, gate, lease_s=config.import_lease_s, pause=pause)
     import_catalog = ImportCatalog(RemoteService("catalog", catalog))
     metrics = ImportMetrics()
-    outbox = Outbox(db, gate)
     return ImportWiring(
         config=config,
         mongo=client,
@@ -66,13 +68,14 @@ def wire(config: ImportConfig, mongo: MongoClient | None = None) -> ImportWiring
         import_journal=journal,
         sweeper=Sweeper(journal, config.sweep_interval_s),
         pause=pause,
-        importer=Importer(import_catalog, journal, events.publish_or_log,
+        importer=Importer(import_catalog, journal, outbox.record_or_log,
                           max_entities=config.max_import_entities,
                           max_name_length=config.max_entity_name_length, counts=metrics,
                           platform=config.platform),
         authoring=Authoring(store=entities, collection_access=import_catalog.collection_access,
-                            publish=events.publish_or_log, max_name_length=config.max_entity_name_length),
+                            max_name_length=config.max_entity_name_length),
         metrics=metrics,
         outbox=outbox,
-        collection_events=CollectionEvents(db, gate, outbox),
+        collection_events=CollectionEvents(db, gate, outbox, entities),
+        journal_events=JournalEvents(db, gate, outbox),
     )

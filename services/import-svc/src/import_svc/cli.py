@@ -20,9 +20,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         serve_http(config, "import_svc.app")
     elif args.command == "relay":
+        from import_svc.bootstrap import wire
         from optimize_runtime.service_command import run_outbox_relay
 
-        run_outbox_relay(config, config.common.entities_db, "import-svc")
+        wiring = wire(config)
+        wiring.outbox.ensure_indexes()
+        wiring.journal_events.ensure_indexes()
+        run_outbox_relay(config, wiring.mongo, wiring.db, wiring.gate, "import-svc",
+                         feeders=[wiring.journal_events.feed])
     elif args.command == "consume":
         from import_svc.consumer import run_consumer
 

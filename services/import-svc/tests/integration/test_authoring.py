@@ -60,7 +60,9 @@ def collection(installation):
 
 @pytest.fixture
 def events(installation, names):
-    """Every entity.* event of this installation, as a consumer bound to its exchange sees them."""
+    """Every entity.* event of this installation, as a consumer bound to its exchange sees them (the
+    events are recorded with the writes; import-svc's relay publishes them)."""
+    installation.start_event_flow(consumer=False)
     connection = pika.BlockingConnection(pika.URLParameters(installation.environ["OPTIMIZE_AMQP_URL"]))
     channel = connection.channel()
     channel.exchange_declare(names.events_exchange, exchange_type="topic", durable=True)

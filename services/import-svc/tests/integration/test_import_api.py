@@ -222,6 +222,7 @@ def test_one_catalog_call_and_as_many_mongodb_commands_for_1_as_for_1000_entitie
 
 def test_an_import_and_a_refusal_are_announced_as_events(installation, names):
     seed_definitions(installation, ("invoice", ["1"], [None]))
+    installation.start_event_flow(consumer=False)  # the relays publish what the writes recorded
     connection = pika.BlockingConnection(pika.URLParameters(installation.environ["OPTIMIZE_AMQP_URL"]))
     channel = connection.channel()
     channel.exchange_declare(names.events_exchange, exchange_type="topic", durable=True)

@@ -76,6 +76,7 @@ def _latest_xml(known, versions):
 class FakeStore:
     def __init__(self):
         self.documents = []
+        self.events = []  # recorded with the write (the commit record)
         self.journal = {}
 
     def recorded_outcome(self, idempotency):
@@ -86,8 +87,11 @@ class FakeStore:
             raise ServiceError("conflictError", "key reused")
         return record[1]
 
-    def write(self, plan, outcome, idempotency):
+    def write(self, plan, outcome, idempotency, events=None, recheck=None):
+        if recheck is not None:
+            recheck()
         self.documents += plan.documents
+        self.events += events or []
         if idempotency is not None:
             self.journal[(idempotency.user_id, idempotency.key)] = (idempotency.digest, outcome)
         return outcome
@@ -168,8 +172,9 @@ def test_real_optimize_file_is_upgraded_and_written_with_new_ids_in_file_order()
         new_ids[[e["id"] for e in source].index(report["id"])] for report in source[-1]["reports"]]
     assert all(doc["owner"] == "demo" and doc["collectionId"] is None for doc in store.documents)
     assert store.documents[0]["data"]["configuration"]["xml"] == "<target/>"
-    assert [event["type"] for event in events] == ["entity.imported"]
-    assert events[0]["entityIds"] == new_ids
+    assert events == [], "nothing announced apart from the write"
+    assert [event["type"] for event in store.events] == ["entity.imported"], "recorded with the commit"
+    assert store.events[0]["entityIds"] == new_ids
 
 
 def test_combined_report_children_are_rewritten_to_the_new_ids():

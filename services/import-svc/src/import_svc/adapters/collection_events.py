@@ -2,12 +2,12 @@
 dashboards are deleted with it, as Optimize does (`CollectionService.deleteCollection` →
 `CollectionRelationService.handleDeleted`, which deletes the collection's reports and dashboards).
 
-One transaction removes the entities, records `entity.deleted` for them in the outbox, and leaves a
-tombstone of the collection (so that a write into it that commits later can be refused). Running it twice
-for the same event changes nothing more: at-least-once delivery is safe."""
+First the collection is marked deleted (its own write: an authoring write into it that comes later is
+refused, see `EntityStore.insert`); then one transaction removes its entities (those of imports still
+in progress too: their commit then shows nothing) and records `entity.deleted` for the visible ones in
+the outbox. Running it twice for the same event changes nothing more: at-least-once delivery is safe."""
 
 import logging
-import time
 import uuid
 
 from pymongo.client_session import ClientSession
@@ -15,21 +15,23 @@ from pymongo.database import Database
 
 from contracts.entities import COLLECTIONS
 from contracts.events import COLLECTION_DELETED, ENTITY_DELETED, new_event
+from contracts.import_journal import PENDING_MARKER
+from import_svc.adapters.entity_store import EntityStore
 from optimize_runtime.messaging.outbox import Outbox
 from optimize_runtime.store.write_gate import WriteGate
 
 log = logging.getLogger(__name__)
 
-TOMBSTONES = "deleted_collections"
 # The eventId of the entity.deleted that a collection.deleted causes: the same on every redelivery.
 _CAUSED_EVENT_NAMESPACE = uuid.UUID("7c0f3a57-4a8e-4f55-9d55-0a3c5e1f9b21")
 
 
 class CollectionEvents:
-    def __init__(self, db: Database, gate: WriteGate, outbox: Outbox) -> None:
+    def __init__(self, db: Database, gate: WriteGate, outbox: Outbox, entities: EntityStore) -> None:
         self._db = db
         self._gate = gate
         self._outbox = outbox
+        self._entities = entities
 
     def handle(self, event: dict) -> None:
         if event["type"] == COLLECTION_DELETED:
@@ -41,18 +43,16 @@ class CollectionEvents:
         if not collection_id:
             raise ValueError(f"{COLLECTION_DELETED} {event['eventId']} names no collection")
 
+        self._entities.mark_collection_deleted(collection_id, event["eventId"])
+
         def delete(session: ClientSession) -> list[str]:
-            self._db[TOMBSTONES].replace_one(
-                {"_id": collection_id},
-                {"_id": collection_id, "deletedAt": time.time(), "eventId": event["eventId"]},
-                upsert=True, session=session)
             deleted: list[str] = []
             for name in COLLECTIONS.values():
-                found = self._db[name].find({"collectionId": collection_id}, {"_id": 1}, session=session)
-                ids = [document["_id"] for document in found]
-                if ids:
-                    self._db[name].delete_many({"_id": {"$in": ids}}, session=session)
-                    deleted += ids
+                found = list(self._db[name].find({"collectionId": collection_id}, {PENDING_MARKER: 1},
+                                                 session=session))
+                if found:
+                    self._db[name].delete_many({"collectionId": collection_id}, session=session)
+                    deleted += [document["_id"] for document in found if PENDING_MARKER not in document]
             if deleted:
                 caused = new_event(ENTITY_DELETED, event["actor"], deleted, collection_id=collection_id,
                                    request_id=event.get("requestId"),
@@ -67,8 +67,5 @@ class CollectionEvents:
         return deleted
 
     def deleted_collections(self, collection_ids: list[str]) -> set[str]:
-        """Which of these collections were deleted (their tombstones)."""
-        if not collection_ids:
-            return set()
-        found = self._db[TOMBSTONES].find({"_id": {"$in": list(collection_ids)}}, {"_id": 1})
-        return {document["_id"] for document in found}
+        """Which of these collections were deleted."""
+        return self._entities.deleted_collections(collection_ids)

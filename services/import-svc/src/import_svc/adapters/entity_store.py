@@ -1,24 +1,29 @@
 """The entity store as its only writer sees it: reports and dashboards as documents of
 `contracts.entities`, in the collections `reports` and `dashboards`.
 
-No write spans several documents in a transaction. An import writes its entities with a `pending`
-marker and makes them visible with one write to its journal record (`import_journal.py`); every read
-here shows an imported entity only once that record is committed (`ImportVisibility`). An authoring
-write is one single-document write: a killed process leaves the entity as it was or as it is after.
+An import writes its entities with a `pending` marker and makes them visible with one write to its
+journal record (`import_journal.py`), which also records its events; every read here shows an imported
+entity only once that record is committed (`ImportVisibility`). An authoring create or delete is one
+transaction: the entity, its event in the outbox, and (in a collection) the collection's state document.
+On MongoDB that is atomic. On the embedded server a process killed inside it may leave the entity
+written without its event (or the event without the entity): never an entity half written.
 
 Every write runs inside the write gate (it serializes writes on the embedded server; a no-op on real
 MongoDB)."""
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 import bson
 from bson.raw_bson import RawBSONDocument
 from pymongo import ASCENDING, ReturnDocument
+from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
 from contracts.entities import COLLECTIONS, collection_of
-from contracts.errors import ErrorCode, ServiceError
+from contracts.errors import ErrorCode, ServiceError, not_found
 from contracts.import_journal import PENDING_MARKER
+from optimize_runtime.messaging.outbox import Outbox
 from optimize_runtime.store.entity_lookup import EntityLookup
 from optimize_runtime.store.import_visibility import ImportVisibility
 from optimize_runtime.store.write_gate import WriteGate
@@ -30,6 +35,10 @@ MAX_DOCUMENT_BYTES = 16 * 1024 * 1024 - 16 * 1024
 # reports is one command per collection, a 30 MB file four.
 INSERT_PART_BYTES = 8 * 1024 * 1024
 
+# One document per collection that import-svc has written into or heard was deleted: an authoring write
+# into a collection and the deletion of the collection both write it, so on MongoDB the two conflict
+# (one transaction is retried and sees the other) instead of passing each other.
+COLLECTION_STATES = "collection_states"
 
 def _encoded_parts(documents: list[dict], extra: dict) -> Iterator[list[RawBSONDocument]]:
     """The documents (with `extra` fields) encoded as BSON, in parts of at most INSERT_PART_BYTES each
@@ -51,9 +60,13 @@ def _encoded_parts(documents: list[dict], extra: dict) -> Iterator[list[RawBSOND
 class EntityStore(EntityLookup):
     """Every write of reports and dashboards, and the lookups by id (`EntityLookup`) its writers need."""
 
-    def __init__(self, db: Database, gate: WriteGate, visibility: ImportVisibility | None = None) -> None:
+    def __init__(self, db: Database, gate: WriteGate, visibility: ImportVisibility | None = None,
+                 outbox: Outbox | None = None) -> None:
         super().__init__(db, visibility)
         self._gate = gate
+        self._outbox = outbox
+        # Tests only: runs just before an authoring write (to change the catalog at that moment).
+        self.before_write: Callable[[], None] | None = None
 
     @staticmethod
     def storage_problem(entity: dict) -> str | None:
@@ -77,10 +90,49 @@ class EntityStore(EntityLookup):
                 # Only entities of imports in progress (or left by dead ones) carry it: the sweeper's index.
                 collection.create_index([(PENDING_MARKER, ASCENDING)], name=PENDING_MARKER, sparse=True)
 
-    def insert(self, document: dict) -> None:
-        """One entity, visible at once: a single-document write is whole or absent."""
+    def insert(self, document: dict, events: Sequence[dict] = ()) -> None:
+        """One entity, visible at once, and `events` recorded in the outbox with it (one transaction).
+        Refused (404) when its collection was deleted meanwhile."""
+        if self.before_write is not None:
+            self.before_write()
+
+        def write(session: ClientSession) -> None:
+            if document.get("collectionId") is not None:
+                self._write_into(document["collectionId"], session)
+            self._db[collection_of(document)].insert_one(document, session=session)
+            self._record(events, session)
+
+        with self._gate.session(self._db.client) as session:
+            session.with_transaction(write)
+
+    def _write_into(self, collection_id: str, session: ClientSession) -> None:
+        states = self._db[COLLECTION_STATES]
+        states.update_one({"_id": collection_id}, {"$inc": {"writes": 1}}, upsert=True, session=session)
+        state = states.find_one({"_id": collection_id}, session=session)
+        if state is not None and state.get("deleted"):
+            raise not_found("Collection", collection_id)
+
+    def _record(self, events: Sequence[dict], session: ClientSession) -> None:
+        if events:
+            if self._outbox is None:
+                raise RuntimeError("events to record, but the entity store was given no outbox")
+            self._outbox.record(events, session=session)
+
+    def mark_collection_deleted(self, collection_id: str, event_id: str) -> None:
+        """Its own write, before the collection's entities are deleted: a write into it that comes later
+        is refused, and one that came earlier is among what is deleted."""
         with self._gate.hold():
-            self._db[collection_of(document)].insert_one(document)
+            self._db[COLLECTION_STATES].update_one(
+                {"_id": collection_id},
+                {"$set": {"deleted": True, "deletedAt": time.time(), "eventId": event_id}}, upsert=True)
+
+    def deleted_collections(self, collection_ids: Iterable[str]) -> set[str]:
+        """Which of these collections import-svc knows were deleted."""
+        ids = list(collection_ids)
+        if not ids:
+            return set()
+        found = self._db[COLLECTION_STATES].find({"_id": {"$in": ids}, "deleted": True}, {"_id": 1})
+        return {document["_id"] for document in found}
 
     def insert_pending(self, documents: Iterable[dict], import_id: str,
                        after_batch: Callable[[str], None] | None = None) -> dict[str, list[str]]:
@@ -146,11 +198,19 @@ class EntityStore(EntityLookup):
         raise ServiceError(ErrorCode.CONFLICT, f"{entity_type} '{entity_id}' is being changed meanwhile",
                            "It changed while this change was being saved; try again", id=entity_id)
 
-    def delete(self, entity_type: str, entity_id: str) -> bool:
-        """Whether there was such an entity (an entity of an import in progress is none)."""
+    def delete(self, entity_type: str, entity_id: str, events: Sequence[dict] = ()) -> bool:
+        """Whether there was such an entity (an entity of an import in progress is none); `events` are
+        recorded in the outbox with the deletion (one transaction)."""
         collection = self._db[collection_of(entity_type)]
-        with self._gate.hold():
-            found = self.visibility.one(lambda: collection.find_one({"_id": entity_id}, {"importId": True}))
-            if found is None:
+        found = self.visibility.one(lambda: collection.find_one({"_id": entity_id}, {"importId": True}))
+        if found is None:
+            return False
+
+        def delete(session: ClientSession) -> bool:
+            if collection.delete_one({"_id": entity_id}, session=session).deleted_count != 1:
                 return False
-            return collection.delete_one({"_id": entity_id}).deleted_count == 1
+            self._record(events, session)
+            return True
+
+        with self._gate.session(self._db.client) as session:
+            return session.with_transaction(delete)

@@ -145,9 +145,10 @@ class ImportJournal:
         raise _in_progress(idempotency.key, self._retry_after_s(record))
 
     def write(self, plan: ImportPlan, outcome: list[dict], idempotency: Idempotency | None,
-              events: list[dict] | None = None) -> list[dict]:
+              events: list[dict] | None = None, recheck: Callable[[], None] | None = None) -> list[dict]:
         """`events`: recorded in the commit record by the same single-document write that commits (the
-        place of a transactional outbox: they exist exactly when the import does)."""
+        place of the transactional outbox: they exist exactly when the import does). `recheck()`: called
+        after the entities are written, just before the commit; raising abandons the import."""
         key = None if idempotency is None else idempotency.key
         record = record_id(plan.owner if idempotency is None else idempotency.user_id, key, plan.import_id)
         try:
@@ -157,7 +158,7 @@ class ImportJournal:
         if recorded is not None:
             return recorded
         try:
-            return self._write_claimed(record, plan, outcome, events or [])
+            return self._write_claimed(record, plan, outcome, events or [], recheck)
         except _Lost:
             return self._after_losing(record, plan, idempotency)
         except PyMongoError as error:
@@ -212,13 +213,15 @@ class ImportJournal:
         raise _in_progress(idempotency.key, 1)
 
     def _write_claimed(self, record: str, plan: ImportPlan, outcome: list[dict],
-                       events: list[dict]) -> list[dict]:
+                       events: list[dict], recheck: Callable[[], None] | None) -> list[dict]:
         with _Heartbeat(self, record, plan.import_id) as heartbeat:
             written = self._entities.insert_pending(
                 plan.documents, plan.import_id, after_batch=lambda name: self._pause("batch-written"))
             if self.before_commit is not None:
                 self.before_commit(plan)
             self._pause("entities-written")
+            if recheck is not None:
+                recheck()  # raising abandons the import: nothing of it becomes visible
             if heartbeat.lost:
                 raise _Lost()
             with self._gate.hold():

@@ -6,7 +6,7 @@ entity in a collection needs the editor or manager role there. The catalog is as
 and only when a collection is involved."""
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -32,10 +32,11 @@ from optimize_runtime.identity import Identity
 class EditableEntities(Protocol):
     """The part of the entity store authoring uses."""
 
-    def insert(self, document: dict) -> None:
-        """One entity, visible at once (a single-document write: whole or absent)."""
+    def insert(self, document: dict, events: Sequence[dict] = ()) -> None:
+        """One entity, visible at once, with `events` recorded for the relay in the same write; refused
+        (not found) when its collection was deleted meanwhile."""
     def update(self, entity_type: str, entity_id: str, fields: dict) -> dict | None: ...
-    def delete(self, entity_type: str, entity_id: str) -> bool: ...
+    def delete(self, entity_type: str, entity_id: str, events: Sequence[dict] = ()) -> bool: ...
     def get(self, entity_id: str, entity_type: str | None = None) -> dict | None: ...
     def get_many(self, entity_ids: Iterable[str], entity_type: str | None = None) -> dict[str, dict]: ...
     def storage_problem(self, entity: dict) -> str | None: ...
@@ -49,7 +50,6 @@ AskCollectionAccess = Callable[[Identity, list[str]], Mapping[str, CollectionAcc
 class Authoring:
     store: EditableEntities
     collection_access: AskCollectionAccess
-    publish: Callable[[dict], None]
     max_name_length: int
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
@@ -76,9 +76,10 @@ class Authoring:
 
         document = stored_entity_from_export(entity, entity_id=entity_id, owner=user.user_id,
                                              collection_id=collection_id, now=self.clock())
-        self.store.insert(document)
-        self.publish(new_event(ENTITY_CREATED, user.user_id, [entity_id], collection_id=collection_id,
-                               request_id=request_id, details=_event_details(document)))
+        # Recorded with the write, published by the relay: never lost, never announced for nothing.
+        self.store.insert(document, [new_event(ENTITY_CREATED, user.user_id, [entity_id],
+                                               collection_id=collection_id, request_id=request_id,
+                                               details=_event_details(document))])
         return entity_id
 
     def update(self, user: Identity, entity_type: str, entity_id: str, changes: dict) -> dict:
@@ -106,11 +107,10 @@ class Authoring:
         existing = self._existing(entity_type, entity_id)
         roles = self._roles(user, [existing["collectionId"]], [])
         self._check_may_edit(user, existing, roles)
-        if not self.store.delete(entity_type, entity_id):
+        deleted = new_event(ENTITY_DELETED, user.user_id, [entity_id], collection_id=existing["collectionId"],
+                            request_id=request_id, details=_event_details(existing))
+        if not self.store.delete(entity_type, entity_id, [deleted]):
             raise not_found(ENTITY_NAMES[entity_type], entity_id)
-        self.publish(new_event(ENTITY_DELETED, user.user_id, [entity_id],
-                               collection_id=existing["collectionId"], request_id=request_id,
-                               details=_event_details(existing)))
 
     def _existing(self, entity_type: str, entity_id: str) -> dict:
         document = self.store.get(entity_id, entity_type)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from contracts.catalog_rpc import DefinitionRef, ImportCheck
-from contracts.entities import EDIT_ROLES
+from contracts.entities import EDIT_ROLES, export_entity_from_stored
 from contracts.errors import ErrorCode, ServiceError, not_found
 from contracts.events import ENTITY_IMPORTED, IMPORT_REJECTED, new_event
 from contracts.export_file import read_export_file
@@ -71,10 +71,13 @@ class AtomicImports(Protocol):
         """The outcome of the import first made with this key, or None; refuses a key reused for
         another request."""
 
-    def write(self, plan: ImportPlan, outcome: list[dict], idempotency: Idempotency | None) -> list[dict]:
+    def write(self, plan: ImportPlan, outcome: list[dict], idempotency: Idempotency | None,
+              events: list[dict] | None = None, recheck: Callable[[], None] | None = None) -> list[dict]:
         """Writes every document, visible to readers all at once or never (a killed write leaves nothing
-        visible), and returns the outcome; when the key was recorded meanwhile, writes nothing and returns
-        the recorded outcome; when an import with the key is still in progress, a 409 conflict."""
+        visible): invisible first, then `recheck()` (raising refuses the import and removes what it
+        wrote), then one commit that also records `events`. Returns the outcome; when the key was
+        recorded meanwhile, writes nothing and returns the recorded outcome; when an import with the key
+        is still in progress, a 409 conflict."""
 
     def storage_problem(self, entity: dict) -> str | None:
         """Why the store could not hold this entity as one document (too large, say), or None."""
@@ -131,10 +134,17 @@ class Importer:
         if request.dry_run:
             self.counts.dry_run()
             return plan.outcome(dry_run=True)
-        outcome = self.store.write(plan, plan.outcome(), idempotency)
+        planned = plan.outcome()
+        imported = self._event(request, ENTITY_IMPORTED, plan.entity_ids, {
+            "importId": plan.import_id, "sourceIds": [item["sourceId"] for item in planned]})
+        # The event is recorded by the import's commit record itself, and relayed from there.
+        try:
+            outcome = self.store.write(plan, planned, idempotency, events=[imported],
+                                       recheck=lambda: self.recheck(request, plan))
+        except ServiceError as refusal:
+            self.announce_rejection(request, refusal)
+            raise
         if [item["id"] for item in outcome] == plan.entity_ids:
-            self._announce(request, ENTITY_IMPORTED, plan.entity_ids,
-                           {"importId": plan.import_id, "sourceIds": [item["sourceId"] for item in outcome]})
             self.counts.imported(outcome)
         else:  # a concurrent retry with the same key committed first: its result is ours
             self.counts.replayed()
@@ -218,8 +228,24 @@ class Importer:
         digest = hashlib.sha256(f"{request.collection_id}\n".encode() + body).hexdigest()
         return Idempotency(request.identity.user_id, request.idempotency_key, digest)
 
+    def recheck(self, request: ImportRequest, plan: ImportPlan) -> None:
+        """Just before the commit, for an import into a collection: is the collection still there, does
+        the user still have an editing role in it, does its scope still cover every definition? The
+        catalog is asked again (one more RPC, whatever the number of entities); what changed since the
+        plan refuses the import, and nothing of it becomes visible."""
+        if request.collection_id is None:
+            return
+        entities = [export_entity_from_stored(entity.document) for entity in plan.entities]
+        problems = prerequisite_problems(entities, self._ask_catalog(request, entities))
+        if problems:
+            raise ImportRefused(problems)
+
     def _announce(self, request: ImportRequest, event_type: str, entity_ids: list[str],
                   details: dict) -> None:
-        self.publish(new_event(event_type, request.identity.user_id, entity_ids,
-                               collection_id=request.collection_id, request_id=request.request_id,
-                               details=details))
+        self.publish(self._event(request, event_type, entity_ids, details))
+
+    @staticmethod
+    def _event(request: ImportRequest, event_type: str, entity_ids: list[str], details: dict) -> dict:
+        return new_event(event_type, request.identity.user_id, entity_ids,
+                         collection_id=request.collection_id, request_id=request.request_id,
+                         details=details)

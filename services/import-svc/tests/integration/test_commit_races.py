@@ -1,0 +1,142 @@
+"""A write that commits after its collection changed under it leaves nothing visible in that collection.
+
+Each interleaving is forced, not hoped for: a hook runs the catalog change at one exact point of the write
+(after an import wrote its entities, before its re-check and commit; after the re-check; just before an
+authoring write). The import re-checks with the catalog just before its commit record; the deletion of a
+collection reaches import-svc as `collection.deleted` and deletes whatever the collection holds, pending
+imports included, and refuses later authoring writes into it."""
+
+import pytest
+
+from contracts.events import COLLECTION_DELETED
+
+EDITOR = "ed"  # a superuser (group optimize-admins) with the editor role in the collection
+
+
+def ok(response, status=200):
+    assert response.status_code == status, response.get_data(as_text=True)
+    return response.get_json(silent=True)
+
+
+def process_report(report_id: str) -> dict:
+    return {"id": report_id, "exportEntityType": "single_process_report", "name": f"Report {report_id}",
+            "description": None, "sourceIndexVersion": 11, "collectionId": None,
+            "data": {"definitions": [{"identifier": "d", "key": "invoice", "versions": ["1"],
+                                      "tenantIds": [None]}],
+                     "configuration": {}, "filter": [], "view": None, "groupBy": None,
+                     "visualization": "number", "managementReport": False, "instantPreviewReport": False}}
+
+
+@pytest.fixture
+def setting(installation):
+    """A collection whose scope holds `invoice`, with EDITOR as editor; what the tests need of it."""
+    catalog, headers = installation.catalog, installation.headers()
+    ok(catalog.post("/api/definition", headers=headers,
+                    json=[{"type": "process", "key": "invoice", "name": "Invoice", "version": "1"}]))
+    ok(catalog.post("/api/authorization", headers=headers, json=[
+        {"identity": {"id": user, "type": "user"}, "definitionType": "process", "definitionKey": "invoice",
+         "tenants": [None]} for user in ("demo", EDITOR)]))
+    collection_id = ok(catalog.post("/api/collection", json={"name": "Finance"}, headers=headers))["id"]
+    ok(catalog.post(f"/api/collection/{collection_id}/scope", headers=headers, json=[
+        {"definitionType": "process", "definitionKey": "invoice", "tenants": [None]}]), 204)
+    ok(catalog.post(f"/api/collection/{collection_id}/role", headers=headers, json=[
+        {"identity": {"id": EDITOR, "type": "user"}, "role": "editor"}]), 204)
+    wiring = installation.app("import").extensions["import"]
+    return collection_id, wiring
+
+
+def delete_collection(installation, collection_id: str, *, consumed: bool) -> None:
+    """The manager deletes it; `consumed`: import-svc has handled collection.deleted already."""
+    ok(installation.catalog.delete(f"/api/collection/{collection_id}", headers=installation.headers()), 204)
+    if consumed:
+        catalog_db = installation.app("catalog").extensions["catalog"].db
+        recorded = catalog_db.outbox.find_one({"event.type": COLLECTION_DELETED,
+                                               "event.collectionId": collection_id})
+        installation.app("import").extensions["import"].collection_events.collection_deleted(recorded["event"])
+
+
+def remove_scope(installation, collection_id: str) -> None:
+    catalog, headers = installation.catalog, installation.headers()
+    [entry] = ok(catalog.get(f"/api/collection/{collection_id}/scope", headers=headers))
+    ok(catalog.delete(f"/api/collection/{collection_id}/scope/{entry['id']}", headers=headers), 204)
+
+
+def demote(installation, collection_id: str) -> None:
+    ok(installation.catalog.put(f"/api/collection/{collection_id}/role/user:{EDITOR}",
+                                json={"role": "viewer"}, headers=installation.headers()), 204)
+
+
+def stored_in(wiring, collection_id: str) -> int:
+    return sum(wiring.db[name].count_documents({"collectionId": collection_id})
+               for name in ("reports", "dashboards"))
+
+
+def import_as_editor(installation, collection_id: str):
+    return installation.imports.post(f"/api/import?collectionId={collection_id}",
+                                     json=[process_report("r1"), process_report("r2")],
+                                     headers=installation.headers(EDITOR, ["optimize-admins"]))
+
+
+@pytest.mark.parametrize("change, status, error_code", [
+    (lambda i, c: delete_collection(i, c, consumed=False), 404, "notFoundError"),
+    (lambda i, c: delete_collection(i, c, consumed=True), 404, "notFoundError"),
+    (remove_scope, 409, "nonDefinitionScopeCompliantConflict"),
+    (demote, 403, "forbiddenError"),
+], ids=["collection-deleted", "collection-deleted-and-consumed", "scope-narrowed", "user-demoted"])
+def test_an_import_whose_collection_changes_after_its_writes_and_before_its_commit_leaves_nothing(
+        installation, setting, change, status, error_code):
+    collection_id, wiring = setting
+    wiring.import_journal.before_commit = lambda plan: change(installation, collection_id)
+
+    response = import_as_editor(installation, collection_id)
+
+    assert (response.status_code, response.get_json()["errorCode"]) == (status, error_code)
+    assert stored_in(wiring, collection_id) == 0, "the entities it wrote are gone, not only hidden"
+    assert wiring.db.import_journal.count_documents({"state": "committed"}) == 0
+    listed = ok(installation.export.get("/api/entities", headers=installation.headers()))
+    assert listed == []
+
+
+def test_an_import_whose_collection_is_deleted_after_its_recheck_is_removed_by_the_deletion(
+        installation, setting):
+    """The window the re-check leaves (between it and the one-document commit) is closed by the deletion
+    itself: import-svc deletes everything the collection holds, the import's pending entities included,
+    so its commit makes nothing visible."""
+    collection_id, wiring = setting
+    importer, recheck = wiring.importer, wiring.importer.recheck
+
+    def recheck_then_delete(request, plan):
+        recheck(request, plan)
+        delete_collection(installation, collection_id, consumed=True)
+
+    importer.recheck = recheck_then_delete
+    response = import_as_editor(installation, collection_id)
+
+    assert response.status_code == 200, "committed: the deletion came after every check"
+    assert stored_in(wiring, collection_id) == 0
+    for item in response.get_json():
+        assert installation.export.get(f"/api/report/{item['id']}",
+                                       headers=installation.headers()).status_code == 404
+
+
+@pytest.mark.parametrize("consumed", [False, True], ids=["deletion-not-yet-consumed", "deletion-consumed"])
+def test_an_authoring_write_into_a_collection_deleted_just_before_it_leaves_nothing(
+        installation, setting, consumed):
+    collection_id, wiring = setting
+    wiring.entities.before_write = lambda: delete_collection(installation, collection_id, consumed=consumed)
+    body = {"name": "Late", "description": None, "collectionId": collection_id,
+            "data": process_report("x")["data"]}
+
+    response = installation.imports.post("/api/report/process/single", json=body,
+                                         headers=installation.headers(EDITOR, ["optimize-admins"]))
+
+    if consumed:  # refused at the write: the collection's state says deleted
+        assert (response.status_code, response.get_json()["errorCode"]) == (404, "notFoundError")
+    else:  # written before import-svc heard of the deletion: the deletion takes it along
+        assert response.status_code == 200
+        wiring.entities.before_write = None
+        catalog_db = installation.app("catalog").extensions["catalog"].db
+        recorded = catalog_db.outbox.find_one({"event.type": COLLECTION_DELETED})
+        wiring.collection_events.collection_deleted(recorded["event"])
+    assert stored_in(wiring, collection_id) == 0
+    assert wiring.db.outbox.count_documents({"event.type": "entity.created"}) == (0 if consumed else 1)
