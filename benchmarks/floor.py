@@ -212,5 +212,10 @@ class StoreFloor:
             written = [(name, [d["_id"] for d in batch]) for name, batch in by_collection.items()]
         return times[1:], written
 
+    def read_collection(self, collection_id: str) -> list[dict]:
+        """Every document of a collection, as a collection export asks for them (by collectionId)."""
+        query = {"collectionId": {"$in": [collection_id]}}
+        return [document for name in ("reports", "dashboards") for document in self.db[name].find(query)]
+
     def read(self, written: list[tuple[str, list[str]]]) -> list[dict]:
         return [document for name, ids in written for document in self.db[name].find({"_id": {"$in": ids}})]
