@@ -16,7 +16,7 @@ def create_app(config: ExportConfig | None = None, *, mongo: MongoClient | None 
     app = create_service_app(
         config.common,
         title="Optimize export",
-        blueprints=[entities.blueprint, export_files.blueprint],
+        blueprints=[entities.blueprint, entities.public_blueprint, export_files.blueprint],
         readiness=[mongodb_check(wiring.mongo), catalog_check(wiring.catalog)],
     )
     app.register_blueprint(console.blueprint)

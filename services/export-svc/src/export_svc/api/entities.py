@@ -1,6 +1,7 @@
 """The entity list and single entities, as Optimize's REST API returns them."""
 
 from flask import current_app
+from marshmallow import Schema, fields
 
 from export_svc.api.schemas import DashboardSchema, EntitySummarySchema, ReportSchema, seen_as_dict
 from export_svc.domain.reading import VisibleEntities
@@ -37,3 +38,32 @@ def report(report_id: str):
 @blueprint.response(200, DashboardSchema)
 def dashboard(dashboard_id: str):
     return seen_as_dict(_reading().entity(current_identity(), "dashboard", dashboard_id))
+
+
+class PublicListQuerySchema(Schema):
+    collectionId = fields.String(load_default=None, metadata={"description": "The collection (required)"})
+
+
+class IdAndNameSchema(Schema):
+    id = fields.String()
+    name = fields.String()
+
+
+public_blueprint = Blueprint("public_entities", __name__, url_prefix="/api/public",
+                   description="Ids of a collection's reports and dashboards, for other services")
+
+
+@public_blueprint.get("/report")
+@public_blueprint.arguments(PublicListQuerySchema, location="query", as_kwargs=True)
+@public_blueprint.response(200, IdAndNameSchema(many=True))
+def public_report_ids(collectionId: str | None):  # noqa: N803 - named as in the query
+    """The ids (and names) of a collection's reports, oldest first, as Optimize's public API lists them."""
+    return _reading().in_collection_for_services("report", collectionId)
+
+
+@public_blueprint.get("/dashboard")
+@public_blueprint.arguments(PublicListQuerySchema, location="query", as_kwargs=True)
+@public_blueprint.response(200, IdAndNameSchema(many=True))
+def public_dashboard_ids(collectionId: str | None):  # noqa: N803 - named as in the query
+    """The ids (and names) of a collection's dashboards, oldest first."""
+    return _reading().in_collection_for_services("dashboard", collectionId)

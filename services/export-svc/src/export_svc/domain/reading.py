@@ -58,6 +58,17 @@ class VisibleEntities:
         return _newest_first(Seen(document, access.role)
                              for document in self.entities.summaries_in_collection(collection_id))
 
+    def in_collection_for_services(self, entity_type: str, collection_id: str | None) -> list[dict]:
+        """The reports or dashboards of a collection for the public API, as Optimize's PublicApiRestService
+        lists them (getReportIds / getDashboardIds): a collection id is required (400 badRequestError);
+        an unknown collection has none."""
+        if not collection_id:
+            raise ServiceError(ErrorCode.BAD_REQUEST, "Must specify a collection ID for this request.")
+        documents = [document for document in self.entities.summaries_in_collection(collection_id)
+                     if document["entityType"] == entity_type]
+        return [{"id": document["id"], "name": document["name"]}
+                for document in sorted(documents, key=lambda document: (document["created"], document["id"]))]
+
     def entity(self, user: Identity, entity_type: str, entity_id: str) -> Seen:
         """One entity, by the rule every read and export path shares (`EntityAccess`)."""
         document = self.entities.get(entity_id, entity_type)

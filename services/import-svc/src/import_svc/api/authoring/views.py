@@ -88,3 +88,23 @@ def update_dashboard(changes: dict, dashboard_id: str):
 def delete_dashboard(dashboard_id: str):
     _authoring().delete(current_identity(), "dashboard", dashboard_id, request_id())
     _written("dashboard", "deleted")
+
+
+public_blueprint = Blueprint("public_authoring", __name__, url_prefix="/api/public",
+                             description="Delete reports and dashboards of collections, for other services")
+
+
+@public_blueprint.delete("/report/<report_id>")
+@public_blueprint.response(204)
+def public_delete_report(report_id: str):
+    """Delete a report of a collection (public API token), as Optimize's public API does."""
+    _authoring().delete(current_identity(), "report", report_id, request_id())
+    _written("report", "deleted")
+
+
+@public_blueprint.delete("/dashboard/<dashboard_id>")
+@public_blueprint.response(204)
+def public_delete_dashboard(dashboard_id: str):
+    """Delete a dashboard of a collection (public API token)."""
+    _authoring().delete(current_identity(), "dashboard", dashboard_id, request_id())
+    _written("dashboard", "deleted")

@@ -104,9 +104,15 @@ class Authoring:
         return document
 
     def delete(self, user: Identity, entity_type: str, entity_id: str, request_id: str | None = None) -> None:
+        """A user deletes what they may change; the public API (Optimize's PublicApiRestService
+        deleteReportDefinition / deleteDashboardDefinition) deletes the entities of collections, never a
+        user's private one, and an entity whose collection is gone is not found."""
         existing = self._existing(entity_type, entity_id)
         roles = self._roles(user, [existing["collectionId"]], [])
-        self._check_may_edit(user, existing, roles)
+        if user.public_api:
+            self._check_service_may_delete(existing, roles)
+        else:
+            self._check_may_edit(user, existing, roles)
         deleted = new_event(ENTITY_DELETED, user.user_id, [entity_id], collection_id=existing["collectionId"],
                             request_id=request_id, details=_event_details(existing))
         if not self.store.delete(entity_type, entity_id, [deleted]):
@@ -175,6 +181,17 @@ class Authoring:
                 f"User '{user.user_id}' may not add entities to collection '{collection_id}'",
                 f"This needs the editor or manager role in the collection; the user's role is "
                 f"{collection.role or 'none'}", collectionId=collection_id)
+
+    @staticmethod
+    def _check_service_may_delete(document: dict, access: Mapping[str, CollectionAccess]) -> None:
+        collection_id = document["collectionId"]
+        if collection_id is None:
+            raise ServiceError(ErrorCode.FORBIDDEN, f"The public API may not delete the private "
+                                                    f"{document['entityType']} '{document['id']}'",
+                               "The public API deletes entities of collections only", id=document["id"])
+        collection = access.get(collection_id)
+        if collection is None or not collection.exists:
+            raise not_found(ENTITY_NAMES[document["entityType"]], document["id"])
 
     @staticmethod
     def _check_may_edit(user: Identity, document: dict, access: Mapping[str, CollectionAccess]) -> None:
