@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contracts.export_file.references import report_references
+from contracts.export_file.report_data import drop_unknown_data_keys
 from contracts.export_file.structure import Location
 from contracts.export_file.upgrade import upgradable, upgrade_entity
 from contracts.export_file.validation import (
@@ -29,6 +30,8 @@ class ExportFileReading:
     validation_errors: list[dict] = field(default_factory=list)
     mismatching_indices: list[dict] = field(default_factory=list)
     upgraded_from: dict[str, int] = field(default_factory=dict)
+    # What reading changed in an entity beyond its upgrade (keys Optimize does not read, dropped), by id.
+    warnings: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -42,6 +45,7 @@ class _ReadEntity:
     entity_type: str | None
     upgraded: dict | None = None
     original_version: int | None = None
+    warnings: list[str] = field(default_factory=list)
     mismatch: dict | None = None
     problems: list[Problem] = field(default_factory=list)
 
@@ -79,6 +83,8 @@ def read_export_file(data: Any, platform: str = "c7") -> ExportFileReading:
             reading.entities.append(entity.upgraded)
             if entity.original_version is not None:
                 reading.upgraded_from[entity.entity_id] = entity.original_version
+            if entity.warnings:
+                reading.warnings[entity.entity_id] = entity.warnings
     return reading
 
 
@@ -134,6 +140,7 @@ def _read_entity(position: int, entity: Any, platform: str) -> _ReadEntity:
         return read
 
     read.upgraded, read.original_version = upgrade_entity(entity, platform)
+    read.warnings = drop_unknown_data_keys(read.upgraded)
     read.problems += [
         (_as_in_file(location, read), message)
         for location, message in current_content_problems(read.upgraded, at)

@@ -6,6 +6,7 @@ from typing import Any
 from contracts.export_file.conformance import conforms_to_current, conforms_to_envelope
 from contracts.export_file.dashboard_filters import dashboard_filter_problems
 from contracts.export_file.json_path import json_path
+from contracts.export_file.report_data import report_data_problems
 from contracts.export_file.schemas import CURRENT_SCHEMAS, EntityEnvelopeSchema
 from contracts.export_file.structure import (
     Location,
@@ -66,6 +67,8 @@ def current_content_problems(entity: dict, at: Location = ()) -> list[Problem]:
         ((*at, *location), message) for location, message in _flattened(schema.validate(entity))]
     if entity_type == "dashboard":
         problems += dashboard_filter_problems(entity, at)
+    else:
+        problems += report_data_problems(entity, at)
     expected = CURRENT_VERSIONS.get(entity_type)
     version = entity.get("sourceIndexVersion")
     if expected is not None and type(version) is int and version != expected:

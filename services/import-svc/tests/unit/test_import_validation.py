@@ -455,3 +455,19 @@ def test_each_report_gets_the_xml_of_its_own_latest_version():
         "<v1/>", "<v2/>", "<v1/>"]
     assert len(catalog.calls) == 1
     assert [ref["versions"] for ref in catalog.calls[0]["definitions"]] == [["1"], ["1", "2", "3"]]
+
+
+def test_report_data_optimize_does_not_read_is_dropped_with_a_warning_and_a_bad_enum_refused():
+    """ProcessReportDataDto: Optimize's reader ignores an unknown key and fails on an unknown enum value
+    (here: importFileInvalid naming the path); the dropped key is said in the response's warnings."""
+    report = process_report()
+    report["data"]["colour"] = "red"
+    store = FakeStore()
+    [outcome] = importer(store=store).run(ImportRequest(DEMO), body([report]))
+    assert outcome["warnings"] == ["data.colour is not part of an Optimize report and was dropped."]
+    assert "colour" not in store.documents[0]["data"]
+
+    report["data"]["visualization"] = "donut"
+    error = refusal_of(lambda: importer().run(ImportRequest(DEMO), body([report])))
+    assert error.code == "importFileInvalid"
+    assert [e["path"] for e in error.extra["validationErrors"]] == ["[0].data.visualization"]

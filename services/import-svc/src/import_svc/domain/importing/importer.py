@@ -187,7 +187,8 @@ class Importer:
 
         owner = request.identity.user_id
         return plan_import(reading.entities, verdict, owner=owner, collection_id=request.collection_id,
-                           now=self.clock(), upgraded_from=reading.upgraded_from)
+                           now=self.clock(), upgraded_from=reading.upgraded_from,
+                           reading_warnings=reading.warnings)
 
     def _ask_catalog(self, request: ImportRequest, entities: list[dict]) -> CatalogVerdict:
         if not entities and request.collection_id is None:

@@ -54,6 +54,7 @@ class ImportPlan:
 
 def plan_import(entities: list[dict], verdict: CatalogVerdict, *, owner: str, collection_id: str | None,
                 now: datetime, upgraded_from: dict[str, int],
+                reading_warnings: dict[str, list[str]] | None = None,
                 new_id: Callable[[], str] = lambda: str(uuid.uuid4())) -> ImportPlan:
     """The plan for entities that passed every check, at their current versions and in file order.
     The entities are changed in place: they are the import's own upgraded copies."""
@@ -63,7 +64,7 @@ def plan_import(entities: list[dict], verdict: CatalogVerdict, *, owner: str, co
         if entity["exportEntityType"] == "dashboard":
             # Not refused but never kept, as Optimize's DashboardImportService.createDashboardDefinition.
             entity["managementDashboard"] = False
-        warnings = _adjust_definitions(entity, verdict)
+        warnings = [*(reading_warnings or {}).get(entity["id"], []), *_adjust_definitions(entity, verdict)]
         _rewrite_references(entity, new_ids)
         # The entity is the import's own upgraded copy, used for nothing else: no second copy of its content.
         document = stored_entity_from_export(entity, entity_id=new_ids[entity["id"]], owner=owner,
