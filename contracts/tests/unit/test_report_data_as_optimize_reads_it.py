@@ -63,3 +63,10 @@ def test_optimizes_own_templates_read_without_a_problem():
 
     assert reading.ok, reading.validation_errors
     assert reading.warnings == {}
+
+
+def test_a_long_or_odd_value_is_not_echoed_whole():
+    reading = read_export_file([report(visualization="x" * 10_000), report(view={"entity": ["list"]})])
+
+    messages = [error["message"] for error in reading.validation_errors]
+    assert all(len(message) < 300 for message in messages)

@@ -45,9 +45,10 @@ Problem = tuple[Location, str]
 
 
 def _one_of(value: object, allowed: tuple[str, ...], where: Location) -> list[Problem]:
-    if value is None or value in allowed:
+    if value is None or (isinstance(value, str) and value in allowed):
         return []
-    return [(where, f"Is {value!r}; Optimize knows {', '.join(allowed)}.")]
+    shown = repr(value) if len(repr(value)) <= 60 else f"{repr(value)[:57]}..."
+    return [(where, f"Is {shown}; Optimize knows {', '.join(allowed)}.")]
 
 
 def report_data_problems(entity: dict, at: Location = ()) -> list[Problem]:

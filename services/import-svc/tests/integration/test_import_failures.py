@@ -149,7 +149,7 @@ def test_more_entities_than_configured_is_payload_too_large(installation):
 
 def test_an_entity_over_16_mb_is_invalid_not_a_crash(installation):
     seed_invoice(installation)
-    body = json.dumps([report(visualization="x" * (17 * MB))]).encode()
+    body = json.dumps([report(configuration={"xml": "x" * (17 * MB)})]).encode()
     response = post(installation.imports, installation.headers(), body)
     assert (response.status_code, response.json["errorCode"]) == (400, "importFileInvalid")
     assert "bytes" in response.json["validationErrors"][0]["message"]
