@@ -1,8 +1,9 @@
 """A write that commits after its collection changed under it leaves nothing visible in that collection.
 
 Each interleaving is forced, not hoped for: a hook runs the catalog change at one exact point of the write
-(after an import wrote its entities, before its re-check and commit; after the re-check; just before an
-authoring write). The import re-checks with the catalog just before its commit record; the deletion of a
+(after an import wrote its entities, before its re-check and commit; after the re-check, before the
+commit; just before an authoring write). The import re-checks with the catalog just before its commit
+record and verifies once more right after it (undoing itself when a change came first); the deletion of a
 collection reaches import-svc as `collection.deleted` and deletes whatever the collection holds, pending
 imports included, and refuses later authoring writes into it."""
 
@@ -97,26 +98,38 @@ def test_an_import_whose_collection_changes_after_its_writes_and_before_its_comm
     assert listed == []
 
 
-def test_an_import_whose_collection_is_deleted_after_its_recheck_is_removed_by_the_deletion(
-        installation, setting):
-    """The window the re-check leaves (between it and the one-document commit) is closed by the deletion
-    itself: import-svc deletes everything the collection holds, the import's pending entities included,
-    so its commit makes nothing visible."""
+@pytest.mark.parametrize("change, status, error_code", [
+    (lambda i, c: delete_collection(i, c, consumed=True), 404, "notFoundError"),
+    (remove_scope, 409, "nonDefinitionScopeCompliantConflict"),
+    (demote, 403, "forbiddenError"),
+], ids=["collection-deleted-and-consumed", "scope-narrowed", "user-demoted"])
+def test_an_import_whose_collection_changes_after_its_recheck_and_before_its_commit_is_undone(
+        installation, setting, change, status, error_code):
+    """The moment the re-check leaves (between it and the one-document commit): the catalog is asked once
+    more right after the commit, and the committed import is undone (its entities deleted, `entity.deleted`
+    recorded after its `entity.imported`). A deleted collection's pending entities are gone already: the
+    deletion took them."""
     collection_id, wiring = setting
-    importer, recheck = wiring.importer, wiring.importer.recheck
+    importer, recheck, changed = wiring.importer, wiring.importer.recheck, []
 
-    def recheck_then_delete(request, plan):
+    def recheck_then_change(request, plan):
         recheck(request, plan)
-        delete_collection(installation, collection_id, consumed=True)
+        if not changed:  # once: between the re-check and the commit
+            changed.append(True)
+            change(installation, collection_id)
 
-    importer.recheck = recheck_then_delete
+    importer.recheck = recheck_then_change
     response = import_as_editor(installation, collection_id)
 
-    assert response.status_code == 200, "committed: the deletion came after every check"
+    assert (response.status_code, response.get_json()["errorCode"]) == (status, error_code)
     assert stored_in(wiring, collection_id) == 0
-    for item in response.get_json():
-        assert installation.export.get(f"/api/report/{item['id']}",
-                                       headers=installation.headers()).status_code == 404
+    [record] = list(wiring.db.import_journal.find({"state": "committed"}))
+    [imported] = record["events"]
+    [revoked] = [entry["event"] for entry in wiring.db.outbox.find({"event.type": "entity.deleted",
+                                                                    "event.details.cause": "import.revoked"})]
+    assert (revoked["entityIds"], revoked["details"]["causeEventId"]) == (imported["entityIds"],
+                                                                          imported["eventId"])
+    assert ok(installation.export.get("/api/entities", headers=installation.headers())) == []
 
 
 @pytest.mark.parametrize("consumed", [False, True], ids=["deletion-not-yet-consumed", "deletion-consumed"])

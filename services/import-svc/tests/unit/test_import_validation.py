@@ -96,6 +96,10 @@ class FakeStore:
             self.journal[(idempotency.user_id, idempotency.key)] = (idempotency.digest, outcome)
         return outcome
 
+    def revoke(self, plan, events):
+        self.documents = [document for document in self.documents if document not in plan.documents]
+        self.events += events
+
     def storage_problem(self, entity):
         return "too large" if entity.get("name") == "huge" else None
 

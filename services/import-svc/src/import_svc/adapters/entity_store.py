@@ -118,6 +118,18 @@ class EntityStore(EntityLookup):
                 raise RuntimeError("events to record, but the entity store was given no outbox")
             self._outbox.record(events, session=session)
 
+    def delete_import(self, import_id: str, events: Sequence[dict] = ()) -> int:
+        """Deletes every entity of this import (committed or not) and records `events` with it; how many."""
+        def delete(session: ClientSession) -> int:
+            deleted = sum(self._db[name].delete_many({"importId": import_id}, session=session).deleted_count
+                          for name in COLLECTIONS.values())
+            # Even when a collection's deletion took them first: the import was announced, so is its end.
+            self._record(events, session)
+            return deleted
+
+        with self._gate.session(self._db.client) as session:
+            return session.with_transaction(delete)
+
     def mark_collection_deleted(self, collection_id: str, event_id: str) -> None:
         """Its own write, before the collection's entities are deleted: a write into it that comes later
         is refused, and one that came earlier is among what is deleted."""

@@ -168,6 +168,15 @@ class ImportJournal:
             self._abandon(record, plan.import_id)
             raise
 
+    def revoke(self, plan: ImportPlan, events: list[dict]) -> None:
+        """Undoes a committed import: its entities are deleted, `events` recorded with the deletion. Its
+        record stays committed (a replay of its Idempotency-Key answers the outcome, whose entities are
+        gone)."""
+        try:
+            self._entities.delete_import(plan.import_id, events)
+        except PyMongoError as error:
+            raise _store_down(error) from error
+
     def storage_problem(self, entity: dict) -> str | None:
         return self._entities.storage_problem(entity)
 

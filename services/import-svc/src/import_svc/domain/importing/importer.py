@@ -12,7 +12,7 @@ from typing import Protocol
 from contracts.catalog_rpc import DefinitionRef, ImportCheck
 from contracts.entities import EDIT_ROLES, export_entity_from_stored
 from contracts.errors import ErrorCode, ServiceError, not_found
-from contracts.events import ENTITY_IMPORTED, IMPORT_REJECTED, new_event
+from contracts.events import ENTITY_DELETED, ENTITY_IMPORTED, IMPORT_REJECTED, new_event
 from contracts.export_file import read_export_file
 from contracts.export_file.json_path import json_path
 from import_svc.domain.importing.entity_rules import (
@@ -78,6 +78,9 @@ class AtomicImports(Protocol):
         wrote), then one commit that also records `events`. Returns the outcome; when the key was
         recorded meanwhile, writes nothing and returns the recorded outcome; when an import with the key
         is still in progress, a 409 conflict."""
+
+    def revoke(self, plan: ImportPlan, events: list[dict]) -> None:
+        """Deletes the entities of a committed import and records `events` with that deletion."""
 
     def storage_problem(self, entity: dict) -> str | None:
         """Why the store could not hold this entity as one document (too large, say), or None."""
@@ -145,6 +148,7 @@ class Importer:
             self.announce_rejection(request, refusal)
             raise
         if [item["id"] for item in outcome] == plan.entity_ids:
+            self._verify_committed(request, plan, imported)
             self.counts.imported(outcome)
         else:  # a concurrent retry with the same key committed first: its result is ours
             self.counts.replayed()
@@ -240,6 +244,28 @@ class Importer:
         problems = prerequisite_problems(entities, self._ask_catalog(request, entities))
         if problems:
             raise ImportRefused(problems)
+
+    def _verify_committed(self, request: ImportRequest, plan: ImportPlan, imported: dict) -> None:
+        """Right after the commit, for an import into a collection: the catalog is asked once more, and a
+        change made before the commit that the re-check could not see (the collection deleted, its scope
+        narrowed, the user demoted, between the re-check and the commit record) undoes the import: its
+        entities are deleted with `entity.deleted`, and the refusal is answered. A change after this answer
+        came after the commit, like any later change. A catalog that does not answer now leaves the import
+        (logged): nothing was decided."""
+        if request.collection_id is None:
+            return
+        try:
+            self.recheck(request, plan)
+        except ServiceError as refusal:
+            if refusal.code == ErrorCode.SERVICE_UNAVAILABLE:
+                log.warning("import %s into %s could not be verified after its commit: %s", plan.import_id,
+                            request.collection_id, refusal)
+                return
+            revoked = self._event(request, ENTITY_DELETED, plan.entity_ids, {
+                "cause": "import.revoked", "causeEventId": imported["eventId"]})
+            self.store.revoke(plan, [revoked])
+            self.announce_rejection(request, refusal)
+            raise
 
     def _announce(self, request: ImportRequest, event_type: str, entity_ids: list[str],
                   details: dict) -> None:
