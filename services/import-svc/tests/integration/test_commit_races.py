@@ -132,24 +132,25 @@ def test_an_import_whose_collection_changes_after_its_recheck_and_before_its_com
     assert ok(installation.export.get("/api/entities", headers=installation.headers())) == []
 
 
-@pytest.mark.parametrize("consumed", [False, True], ids=["deletion-not-yet-consumed", "deletion-consumed"])
-def test_an_authoring_write_into_a_collection_deleted_just_before_it_leaves_nothing(
-        installation, setting, consumed):
+@pytest.mark.parametrize("change, status, error_code", [
+    (lambda i, c: delete_collection(i, c, consumed=False), 404, "notFoundError"),
+    (lambda i, c: delete_collection(i, c, consumed=True), 404, "notFoundError"),
+    (demote, 403, "forbiddenError"),
+], ids=["collection-deleted", "collection-deleted-and-consumed", "user-demoted"])
+def test_an_authoring_write_into_a_collection_that_changes_just_before_it_leaves_nothing(
+        installation, setting, change, status, error_code):
+    """Between the catalog check and the write: refused at the write when import-svc knows the collection
+    is deleted; otherwise written, found out by the check right after the write, and undone."""
     collection_id, wiring = setting
-    wiring.entities.before_write = lambda: delete_collection(installation, collection_id, consumed=consumed)
+    wiring.entities.before_write = lambda: change(installation, collection_id)
     body = {"name": "Late", "description": None, "collectionId": collection_id,
             "data": process_report("x")["data"]}
 
     response = installation.imports.post("/api/report/process/single", json=body,
                                          headers=installation.headers(EDITOR, ["optimize-admins"]))
 
-    if consumed:  # refused at the write: the collection's state says deleted
-        assert (response.status_code, response.get_json()["errorCode"]) == (404, "notFoundError")
-    else:  # written before import-svc heard of the deletion: the deletion takes it along
-        assert response.status_code == 200
-        wiring.entities.before_write = None
-        catalog_db = installation.app("catalog").extensions["catalog"].db
-        recorded = catalog_db.outbox.find_one({"event.type": COLLECTION_DELETED})
-        wiring.collection_events.collection_deleted(recorded["event"])
+    assert (response.status_code, response.get_json()["errorCode"]) == (status, error_code)
     assert stored_in(wiring, collection_id) == 0
-    assert wiring.db.outbox.count_documents({"event.type": "entity.created"}) == (0 if consumed else 1)
+    created = [entry["event"] for entry in wiring.db.outbox.find({"event.type": "entity.created"})]
+    deleted = [entry["event"] for entry in wiring.db.outbox.find({"event.type": "entity.deleted"})]
+    assert [event["details"]["causeEventId"] for event in deleted] == [event["eventId"] for event in created]

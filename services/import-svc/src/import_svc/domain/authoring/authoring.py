@@ -3,8 +3,10 @@
 Rules: what is stored is a valid entity at the current version; a combined report's children and a
 dashboard's report tiles exist and are visible to the user; a private entity belongs to its owner; an
 entity in a collection needs the editor or manager role there. The catalog is asked once per call,
-and only when a collection is involved."""
+and only when a collection is involved; a create in a collection asks once more right after its write
+(a collection deleted or a role lost in between undoes it)."""
 
+import logging
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +30,7 @@ from contracts.events import ENTITY_CREATED, ENTITY_DELETED, new_event
 from contracts.export_file import CURRENT_VERSIONS, referenced_report_ids, validate_current_entity
 from optimize_runtime.identity import Identity
 
+log = logging.getLogger(__name__)
 
 class EditableEntities(Protocol):
     """The part of the entity store authoring uses."""
@@ -77,10 +80,33 @@ class Authoring:
         document = stored_entity_from_export(entity, entity_id=entity_id, owner=user.user_id,
                                              collection_id=collection_id, now=self.clock())
         # Recorded with the write, published by the relay: never lost, never announced for nothing.
-        self.store.insert(document, [new_event(ENTITY_CREATED, user.user_id, [entity_id],
-                                               collection_id=collection_id, request_id=request_id,
-                                               details=_event_details(document))])
+        created = new_event(ENTITY_CREATED, user.user_id, [entity_id], collection_id=collection_id,
+                            request_id=request_id, details=_event_details(document))
+        self.store.insert(document, [created])
+        self._verify_written(user, document, created)
         return entity_id
+
+    def _verify_written(self, user: Identity, document: dict, created: dict) -> None:
+        """Right after a write into a collection, the catalog is asked once more: a change that came
+        between the check and the write (the collection deleted, the user's editing role gone) undoes it
+        (deleted, with `entity.deleted` after `entity.created`) and is answered. A catalog that does not
+        answer now leaves the entity (logged): nothing was decided."""
+        collection_id = document["collectionId"]
+        if collection_id is None:
+            return
+        try:
+            self._check_may_edit_in(user, collection_id, self._roles(user, [collection_id], []))
+        except ServiceError as refusal:
+            if refusal.code == ErrorCode.SERVICE_UNAVAILABLE:
+                log.warning("%s %s could not be verified after its write: %s", document["entityType"],
+                            document["id"], refusal)
+                return
+            self.store.delete(document["entityType"], document["id"], [new_event(
+                ENTITY_DELETED, user.user_id, [document["id"]], collection_id=collection_id,
+                request_id=created["requestId"],
+                details={**_event_details(document), "cause": "authoring.revoked",
+                         "causeEventId": created["eventId"]})])
+            raise
 
     def update(self, user: Identity, entity_type: str, entity_id: str, changes: dict) -> dict:
         """Changes name, description and content of an existing entity; the updated document.
