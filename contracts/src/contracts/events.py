@@ -72,6 +72,11 @@ EVENT_DETAILS: dict[str, type[Schema]] = {
 }
 
 
+# Made once: making a marshmallow schema costs more than validating with it (every event is checked,
+# several times on its way: when made, recorded, copied and published).
+_DETAILS_SCHEMAS = {event_type: schema() for event_type, schema in EVENT_DETAILS.items()}
+
+
 class EventSchema(Schema):
     contractVersion = fields.Int(required=True, strict=True)
     eventId = fields.UUID(required=True)
@@ -85,14 +90,13 @@ class EventSchema(Schema):
 
     @validates_schema
     def details_of_the_type(self, data: dict[str, Any], **_: Any) -> None:
-        details_schema = EVENT_DETAILS.get(data.get("type"))
+        details_schema = _DETAILS_SCHEMAS.get(data.get("type"))
         if details_schema is not None and isinstance(data.get("details"), dict):
-            errors = details_schema().validate(data["details"])
+            errors = details_schema.validate(data["details"])
             if errors:
                 raise ValidationError(errors, "details")
 
 
-# Made once: making a marshmallow schema costs more than validating with it (every event is checked).
 EVENT_SCHEMA = EventSchema()
 
 # Python-style keyword names new_event accepts beside the wire names.
