@@ -18,6 +18,9 @@ class Identity:
     groups: tuple[str, ...] = ()
     superuser: bool = False
     public_api: bool = False
+    # OPTIMIZE_ENTITY_ACCESS, and whether the user holds Optimize 8's entity-editor authorization.
+    entity_access: str = "superuser"
+    entity_editor: bool = False
 
     def as_rpc_user(self) -> dict:
         return {"id": self.user_id, "groups": list(self.groups), "superuser": self.superuser}
@@ -61,9 +64,12 @@ class Authenticator:
             raise unauthorized("The token has no subject ('sub')")
         if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
             raise unauthorized("The token's 'groups' claim is not a list of strings")
-        superuser = user_id in self.settings.superuser_ids or bool(
-            set(groups) & set(self.settings.superuser_groups))
-        return Identity(user_id, tuple(groups), superuser)
+        settings = self.settings
+        superuser = user_id in settings.superuser_ids or bool(set(groups) & set(settings.superuser_groups))
+        entity_editor = superuser or user_id in settings.entity_editor_ids or bool(
+            set(groups) & set(settings.entity_editor_groups))
+        return Identity(user_id, tuple(groups), superuser, entity_access=settings.entity_access,
+                        entity_editor=entity_editor)
 
     @staticmethod
     def _audiences(token: str) -> set[str]:

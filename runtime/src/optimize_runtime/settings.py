@@ -35,6 +35,9 @@ def amqp_url_with_credentials(url: str, username: str | None, password: str | No
     return urlunsplit(parts._replace(netloc=f"{credentials}@{host}"))
 
 
+ENTITY_ACCESS_POLICIES = ("superuser", "optimize8")
+
+
 @dataclass(frozen=True)
 class AuthSettings:
     jwt_secret: str | None = field(default=None, repr=False)
@@ -44,6 +47,11 @@ class AuthSettings:
     api_access_token: str | None = field(default=None, repr=False)
     superuser_ids: tuple[str, ...] = ()
     superuser_groups: tuple[str, ...] = ()
+    # Who may export and import: `superuser` (Optimize 3.3, as its documentation says) or `optimize8`
+    # (no superuser check; a private import needs the entity-editor authorization).
+    entity_access: str = "superuser"
+    entity_editor_ids: tuple[str, ...] = ()
+    entity_editor_groups: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -83,7 +91,13 @@ class CommonSettings:
             api_access_token=e.get("OPTIMIZE_API_ACCESS_TOKEN") or None,
             superuser_ids=env_list(e.get("OPTIMIZE_AUTH_SUPERUSER_IDS")),
             superuser_groups=env_list(e.get("OPTIMIZE_AUTH_SUPERUSER_GROUPS")),
+            entity_access=e.get("OPTIMIZE_ENTITY_ACCESS", "superuser"),
+            entity_editor_ids=env_list(e.get("OPTIMIZE_AUTH_ENTITY_EDITOR_IDS")),
+            entity_editor_groups=env_list(e.get("OPTIMIZE_AUTH_ENTITY_EDITOR_GROUPS")),
         )
+        if auth.entity_access not in ENTITY_ACCESS_POLICIES:
+            raise ConfigurationError(f"{service}: OPTIMIZE_ENTITY_ACCESS must be one of "
+                                     f"{', '.join(ENTITY_ACCESS_POLICIES)}, not {auth.entity_access!r}")
         if not auth.jwt_secret and not auth.jwks_url and env != DEVELOPMENT:
             raise ConfigurationError(
                 f"{service}: no authentication configured. Set OPTIMIZE_AUTH_JWT_SECRET (HS256) or "

@@ -43,3 +43,23 @@ def require_superuser() -> Identity:
         raise ServiceError(ErrorCode.FORBIDDEN, f"User '{identity.user_id}' is not a superuser",
                            "Only superusers may do this (OPTIMIZE_AUTH_SUPERUSER_IDS/_GROUPS)")
     return identity
+
+
+def require_export_import_access() -> Identity:
+    """Export and import under OPTIMIZE_ENTITY_ACCESS: superusers only (`superuser`, Optimize 3.3), or every
+    user (`optimize8`: Optimize 8 checks the entity itself, its definitions and collection roles instead)."""
+    identity = current_identity()
+    if identity.public_api or identity.entity_access == "optimize8":
+        return identity
+    return require_superuser()
+
+
+def require_entity_editor() -> Identity:
+    """Optimize 8's entity-editor authorization (its DashboardService/ReportService
+    validateEntityEditorAuthorization), needed for private entities under OPTIMIZE_ENTITY_ACCESS=optimize8."""
+    identity = current_identity()
+    if identity.entity_access == "optimize8" and not identity.public_api and not identity.entity_editor:
+        raise ServiceError(ErrorCode.FORBIDDEN, "User is not an authorized entity editor",
+                           f"User '{identity.user_id}' needs the entity-editor authorization "
+                           "(OPTIMIZE_AUTH_ENTITY_EDITOR_IDS/_GROUPS) for private entities")
+    return identity

@@ -6,7 +6,7 @@ from marshmallow import ValidationError, fields, validate
 
 from contracts.errors import ErrorCode, ServiceError
 from export_svc.domain.exporting import Exporter
-from optimize_runtime.http import Blueprint, request_id, require_superuser
+from optimize_runtime.http import Blueprint, request_id, require_export_import_access
 from optimize_runtime.http.content_disposition import attachment
 
 blueprint = Blueprint("export_files", __name__, url_prefix="/api",
@@ -26,7 +26,7 @@ def _counted(entity_type: str, api: str, entities: list[dict]) -> list[dict]:
 
 
 def _download(entity_type: str, entity_id: str, file_name: str) -> Response:
-    user = require_superuser()
+    user = require_export_import_access()
     disposition = attachment(file_name)  # a name that cannot be used is refused before anything is exported
     entities = _counted(entity_type, "user", _exporter().export(
         user, entity_type, [entity_id], request_id=request_id()))
@@ -48,7 +48,7 @@ def _ids_in_body() -> list[str]:
 
 
 def _public_export(entity_type: str) -> Response:
-    user = require_superuser()
+    user = require_export_import_access()
     entity_ids = _ids_in_body()
     # As in Optimize, the public API is trusted with every definition; it reads collection entities only.
     entities = _counted(entity_type, "public", _exporter().export(
@@ -85,7 +85,7 @@ def public_export_dashboards():
                                      "needs: import it into another collection with POST "
                                      "/api/import?collectionId=")
 def export_collection(collection_id: str, file_name: str):
-    user = require_superuser()
+    user = require_export_import_access()
     disposition = attachment(file_name)
     entities = _counted("collection", "user", _exporter().export_collections(
         user, [collection_id], request_id=request_id()))
@@ -96,7 +96,7 @@ def export_collection(collection_id: str, file_name: str):
 @blueprint.response(200, description="Every report and dashboard of the collections, each once, each "
                                      "after what it needs")
 def public_export_collections():
-    user = require_superuser()
+    user = require_export_import_access()
     collection_ids = _ids_in_body()
     # The public API acts for no user: it needs no role in the collections, nor definition authorizations.
     entities = _counted("collection", "public", _exporter().export_collections(

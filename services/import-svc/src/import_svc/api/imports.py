@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 from contracts.errors import ErrorCode, ServiceError
 from import_svc.domain.importing import Importer, ImportRequest, payload_too_large
 from optimize_runtime.cyclic_gc import cyclic_gc_paused
-from optimize_runtime.http import Blueprint, request_id, require_superuser
+from optimize_runtime.http import Blueprint, request_id, require_entity_editor, require_export_import_access
 
 blueprint = Blueprint("import", __name__, description="Import of Optimize export files")
 
@@ -70,7 +70,9 @@ def _read_body(max_bytes: int) -> bytearray:
 
 
 def _import(collection_id: str | None, dry_run: bool) -> list[dict]:
-    identity = require_superuser()
+    identity = require_export_import_access()
+    if collection_id is None:
+        require_entity_editor()
     key = request.headers.get(IDEMPOTENCY_KEY_HEADER)
     if key is not None and not 1 <= len(key) <= 255:
         raise ServiceError(ErrorCode.BAD_REQUEST, f"The {IDEMPOTENCY_KEY_HEADER} header must have 1 to 255 "
