@@ -173,3 +173,15 @@ def test_the_entity_list_is_read_page_by_page_when_the_service_pages(serve_wsgi)
     assert [request.url.split("?")[1] for request in session.sent] == [
         "limit=3", "limit=3&cursor=3", "limit=3&cursor=6"]
     assert client.entities(limit=3) == items
+
+
+def test_public_import_with_the_api_token_records_system_user(served):
+    admin = OptimizeClient(served.url, token=served.token())
+    collection_id = prepare_target(admin)
+    service = OptimizeClient(served.url, token=served.installation.environ["OPTIMIZE_API_ACCESS_TOKEN"])
+
+    imported = service.import_file(REAL_OPTIMIZE_EXPORT.read_bytes(), collection_id=collection_id,
+                                   public=True)
+
+    assert len(imported) == 7
+    assert {entity["owner"] for entity in admin.entities(collection_id)} == {"System User"}

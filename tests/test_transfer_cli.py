@@ -1,5 +1,7 @@
 """optimize-transfer as a person or a script runs it, against two installations side by side over HTTP:
-copy the real Optimize file's dashboard from A to B, then fail with exit 2 when B lacks its definition."""
+copy the real Optimize file's dashboard from A to B, then fail with exit 2 when B lacks its definition.
+The copy test runs two installations as `make run` does (gunicorn, the catalog worker, the gateway, the
+demo seed, each its own processes); the others serve the apps over HTTP in the test process."""
 
 import json
 import os
@@ -10,7 +12,15 @@ from pathlib import Path
 import pytest
 
 from optimize_client import OptimizeClient
-from optimize_testing.pytest_plugin import REAL_OPTIMIZE_EXPORT
+from optimize_runtime.identity import issue_token
+from optimize_runtime.infra.local_run import LocalInstallation
+from optimize_runtime.infra.ports import free_port
+from optimize_testing.pytest_plugin import (
+    REAL_OPTIMIZE_EXPORT,
+    TEST_JWT_SECRET,
+    isolated_names,
+    service_environ,
+)
 
 CLI = str(Path(sys.executable).parent / "optimize-transfer")
 NASA = "NasaImageProcessing"
@@ -47,30 +57,61 @@ def a_with_the_dashboard(served_pair):
     return a, b, dashboard_id, target, nasa_collection(target, "Mars")
 
 
-def test_copy_moves_the_dashboard_with_progress_then_exits_2_naming_a_missing_definition(
-        a_with_the_dashboard):
-    a, b, dashboard_id, target, collection_id = a_with_the_dashboard
-    env = {"OPTIMIZE_FROM_URL": a.url, "OPTIMIZE_FROM_TOKEN": a.token(),
-           "OPTIMIZE_TO_URL": b.url, "OPTIMIZE_TO_TOKEN": b.token()}
+def make_run_like(servers, label: str, home: Path) -> LocalInstallation:
+    """An installation as `make run` starts it, on the test servers with its own names and free ports."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPTIMIZE_")}
+    env.update(service_environ(servers, isolated_names(label)))
+    env.update({variable: str(free_port()) for variable in (
+        "OPTIMIZE_CATALOG_PORT", "OPTIMIZE_EXPORT_PORT", "OPTIMIZE_IMPORT_PORT", "OPTIMIZE_GATEWAY_PORT",
+        "OPTIMIZE_OPERATIONS_PORT")})
+    env.update(OPTIMIZE_HTTP_WORKERS="1", OPTIMIZE_HTTP_THREADS="4", OPTIMIZE_GRACEFUL_TIMEOUT_S="2",
+               HOME=str(home))
+    return LocalInstallation(env)
 
-    copied = transfer("copy", "--dashboard", dashboard_id, "--into", collection_id, env=env)
+
+@pytest.fixture
+def two_local_runs(servers, tmp_path):
+    """Installations A and B as two `make run`s, each with the demo seed (NasaImageProcessing, the
+    collection demo-collection, demo its manager)."""
+    runs = [make_run_like(servers, label, tmp_path / label) for label in ("ra", "rb")]
+    try:
+        for run in runs:
+            run.start()
+        assert all(run.wait_ready(90) for run in runs), "an installation did not become ready in 90 s"
+        yield runs
+    finally:
+        for run in runs:
+            run.stop()
+
+
+def test_copy_moves_the_dashboard_with_progress_then_exits_2_naming_a_missing_definition(two_local_runs):
+    a, b = (run.urls()["gateway"] for run in two_local_runs)
+    token = issue_token(TEST_JWT_SECRET, "demo")
+    dashboard_id = OptimizeClient(a, token=token).import_file(
+        REAL_OPTIMIZE_EXPORT.read_bytes(), collection_id="demo-collection")[-1].id
+    target = OptimizeClient(b, token=token)
+    env = {"OPTIMIZE_FROM_URL": a, "OPTIMIZE_FROM_TOKEN": token,
+           "OPTIMIZE_TO_URL": b, "OPTIMIZE_TO_TOKEN": token}
+
+    copied = transfer("copy", "--dashboard", dashboard_id, "--into", "demo-collection", env=env)
 
     assert copied.returncode == 0, copied.stderr + copied.stdout
-    for step in ("Exporting", "Dry run of the import into collection", "Importing into collection"):
-        assert f"{step}" in copied.stderr and "done in" in copied.stderr, copied.stderr
+    for step in ("Exporting", "Dry run of the import into collection demo-collection",
+                 "Importing into collection demo-collection"):
+        assert f"{step} ..." in copied.stderr and f"{step}: done in" in copied.stderr, copied.stderr
     assert "Copied to" in copied.stdout
-    listed = target.entities(collection_id)
+    listed = target.entities("demo-collection")
     assert sorted(entity["entityType"] for entity in listed) == ["dashboard"] + ["report"] * 6
     assert "Mars Image Processing" in {entity["name"] for entity in listed}
 
     target.delete_definition("process", NASA)
-    refused = transfer("copy", "--dashboard", dashboard_id, "--into", collection_id, env=env)
+    refused = transfer("copy", "--dashboard", dashboard_id, "--into", "demo-collection", env=env)
 
     assert refused.returncode == 2, refused.stderr + refused.stdout
     assert "importDefinitionDoesNotExist" in refused.stderr
     assert f"process definition {NASA}" in refused.stdout, refused.stdout
     assert "Importing into" not in refused.stderr, "the dry run refused: no import is tried"
-    assert len(target.entities(collection_id)) == 7, "nothing more was written"
+    assert len(target.entities("demo-collection")) == 7, "nothing more was written"
 
 
 def test_copy_as_json_for_scripts(a_with_the_dashboard):
