@@ -76,9 +76,12 @@ def _alive(pid: int) -> bool:
 
 
 def test_local_installation_comes_up_restarts_a_dead_worker_and_stops_on_sigterm(tmp_path, amqp_url):
-    ports = {"OPTIMIZE_CATALOG_PORT": free_port(), "OPTIMIZE_EXPORT_PORT": free_port(),
-             "OPTIMIZE_IMPORT_PORT": free_port(), "OPTIMIZE_MONGODB_PORT": free_port(),
-             "OPTIMIZE_OPERATIONS_PORT": _four_free_ports(), "OPTIMIZE_GATEWAY_PORT": free_port()}
+    operations = _four_free_ports()
+    # The other ports never fall among the relays' operations ports.
+    free = (port for port in iter(free_port, None) if not operations <= port < operations + 4)
+    ports = {"OPTIMIZE_CATALOG_PORT": next(free), "OPTIMIZE_EXPORT_PORT": next(free),
+             "OPTIMIZE_IMPORT_PORT": next(free), "OPTIMIZE_MONGODB_PORT": next(free),
+             "OPTIMIZE_OPERATIONS_PORT": operations, "OPTIMIZE_GATEWAY_PORT": next(free)}
     not_ready = []
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPTIMIZE_")}
     env.update({k: str(v) for k, v in ports.items()})

@@ -14,7 +14,7 @@ import pytest
 from optimize_client import OptimizeClient
 from optimize_runtime.identity import issue_token
 from optimize_runtime.infra.local_run import LocalInstallation
-from optimize_runtime.infra.ports import free_port
+from optimize_runtime.infra.ports import free_port, port_answers
 from optimize_testing.pytest_plugin import (
     REAL_OPTIMIZE_EXPORT,
     TEST_JWT_SECRET,
@@ -57,13 +57,23 @@ def a_with_the_dashboard(served_pair):
     return a, b, dashboard_id, target, nasa_collection(target, "Mars")
 
 
+def four_free_ports() -> int:
+    for _ in range(50):
+        base = free_port()
+        if base < 65532 and not any(port_answers("127.0.0.1", base + offset) for offset in range(1, 4)):
+            return base
+    raise AssertionError("no four free ports in a row")
+
+
 def make_run_like(servers, label: str, home: Path) -> LocalInstallation:
     """An installation as `make run` starts it, on the test servers with its own names and free ports."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPTIMIZE_")}
     env.update(service_environ(servers, isolated_names(label)))
-    env.update({variable: str(free_port()) for variable in (
-        "OPTIMIZE_CATALOG_PORT", "OPTIMIZE_EXPORT_PORT", "OPTIMIZE_IMPORT_PORT", "OPTIMIZE_GATEWAY_PORT",
-        "OPTIMIZE_OPERATIONS_PORT")})
+    operations = four_free_ports()  # make run gives its workers, relays and consumer base + 0 to 3
+    free = (port for port in iter(free_port, None) if not operations <= port < operations + 4)
+    env.update({variable: str(next(free)) for variable in (
+        "OPTIMIZE_CATALOG_PORT", "OPTIMIZE_EXPORT_PORT", "OPTIMIZE_IMPORT_PORT", "OPTIMIZE_GATEWAY_PORT")})
+    env["OPTIMIZE_OPERATIONS_PORT"] = str(operations)
     env.update(OPTIMIZE_HTTP_WORKERS="1", OPTIMIZE_HTTP_THREADS="4", OPTIMIZE_GRACEFUL_TIMEOUT_S="2",
                HOME=str(home))
     return LocalInstallation(env)
