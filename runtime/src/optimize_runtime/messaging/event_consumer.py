@@ -16,7 +16,7 @@ from marshmallow import ValidationError
 from pika.adapters.blocking_connection import BlockingChannel
 from pika.spec import Basic
 
-from contracts.events import EVENT_SCHEMA
+from contracts.events import event_problems
 from optimize_runtime.messaging.connection import CONNECTION_BROKEN_ERRORS, connection_parameters
 from optimize_runtime.observability.context import bound_request
 from optimize_runtime.observability.metrics import record_event_consumed
@@ -120,7 +120,7 @@ class EventConsumer:
         attempt = int((properties.headers or {}).get(ATTEMPT_HEADER, 1))
         try:
             event = json.loads(body)
-            errors = EVENT_SCHEMA.validate(event)
+            errors = event_problems(event)
             if errors:
                 raise ValidationError(errors)
         except (ValueError, ValidationError) as error:

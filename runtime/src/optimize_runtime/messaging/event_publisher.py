@@ -8,7 +8,7 @@ import pika
 from marshmallow import ValidationError
 from pika.exceptions import NackError, UnroutableError
 
-from contracts.events import EVENT_SCHEMA, EVENTS_EXCHANGE
+from contracts.events import EVENTS_EXCHANGE, event_problems
 from optimize_runtime.messaging.connection import (
     CONNECTION_BROKEN_ERRORS,
     ConnectionPerThread,
@@ -43,7 +43,7 @@ class EventPublisher:
     def publish(self, event: dict[str, Any]) -> None:
         """Returns once the broker has confirmed the event; raises marshmallow's ValidationError for an
         event that breaks the contract and EventPublishFailed when the broker does not take it."""
-        errors = EVENT_SCHEMA.validate(event)
+        errors = event_problems(event)
         if errors:
             raise ValidationError(errors)
         body = json.dumps(event).encode()

@@ -24,7 +24,7 @@ from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
-from contracts.events import EVENT_SCHEMA
+from contracts.events import event_problems
 from optimize_runtime.messaging.errors import EventPublishFailed
 from optimize_runtime.messaging.event_publisher import EventPublisher
 from optimize_runtime.observability.metrics import record_outbox_backlog, record_outbox_published
@@ -45,7 +45,7 @@ def outbox_documents(events: Iterable[dict[str, Any]], now_ns: int | None = None
     now_ns = time.time_ns() if now_ns is None else now_ns
     documents = []
     for position, event in enumerate(events):
-        errors = EVENT_SCHEMA.validate(event)
+        errors = event_problems(event)
         if errors:
             raise ValidationError(errors)
         documents.append({"_id": event["eventId"], "event": event, "sent": False,
@@ -82,7 +82,7 @@ class Outbox:
         as of that write's time; copying the same events again changes nothing (their ids are the keys)."""
         valid = []
         for event in events:
-            errors = EVENT_SCHEMA.validate(event)
+            errors = event_problems(event)
             if errors:  # never blocks the others: left where it was recorded, and said
                 log.error("outbox: event %s breaks the contract and is not copied: %s", event.get("eventId"),
                           errors)
