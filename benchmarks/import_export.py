@@ -179,10 +179,12 @@ class HttpClient:
 class ServiceProcesses:
     """The four processes of one installation, started in their own sessions and stopped together."""
 
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path, rpc_workers: int = 1) -> None:
         self.env = env
         self.log_path = log_path
+        self.rpc_workers = rpc_workers
         self.children: list[subprocess.Popen] = []
+        self.extra_rpc_workers: list[subprocess.Popen] = []
 
     def url(self, port_variable: str) -> str:
         return f"http://127.0.0.1:{self.env[port_variable]}"
@@ -194,16 +196,24 @@ class ServiceProcesses:
                 self.children.append(subprocess.Popen(
                     [str(bin_dir / script), command], env=self.env, stdout=subprocess.DEVNULL, stderr=log,
                     start_new_session=True))
+            for _ in range(self.rpc_workers - 1):  # more consumers of the same RPC queue
+                self.extra_rpc_workers.append(subprocess.Popen(
+                    [str(bin_dir / "catalog-svc"), "rpc"], env=self.env, stdout=subprocess.DEVNULL,
+                    stderr=log, start_new_session=True))
 
     def pid_of(self, script: str, command: str) -> int:
         return self.children[SERVICE_PROCESSES.index(next(
             p for p in SERVICE_PROCESSES if p[:2] == (script, command)))].pid
 
+    def pids_of(self, script: str, command: str) -> list[int]:
+        rpc = (script, command) == ("catalog-svc", "rpc")
+        return [self.pid_of(script, command), *(child.pid for child in self.extra_rpc_workers if rpc)]
+
     def wait_ready(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT_S
         for _, _, port_variable in SERVICE_PROCESSES:
             while port_variable is not None:
-                if any(child.poll() is not None for child in self.children):
+                if any(child.poll() is not None for child in self.children + self.extra_rpc_workers):
                     raise SystemExit(f"a service exited while starting:\n{self.log_tail()}")
                 if time.monotonic() > deadline:
                     raise SystemExit(f"not ready within {START_TIMEOUT_S} s; see {self.log_path}")
@@ -218,11 +228,12 @@ class ServiceProcesses:
         return self.log_path.read_text(errors="replace")[-3000:] if self.log_path.exists() else ""
 
     def stop(self) -> None:
-        for child in self.children:
+        children = self.children + self.extra_rpc_workers
+        for child in children:
             if child.poll() is None:
                 os.killpg(child.pid, signal.SIGTERM)
         deadline = time.monotonic() + 15
-        for child in self.children:
+        for child in children:
             try:
                 child.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
@@ -258,6 +269,7 @@ class Benchmark:
                              "machine": machine.facts(), "jsonLibraryOfTheFloor": floor.JSON_LIBRARY,
                              "store": "embedded nx-27017 (write gate on)" if servers.mongodb_embedded
                              else "MongoDB at OPTIMIZE_MONGODB_URI",
+                             "catalogRpcWorkers": options.rpc_workers,
                              "floor": {}, "product": {}, "throughput": {}, "ratios": {}}
 
     # --- setting up ----------------------------------------------------------------------------
@@ -277,7 +289,8 @@ class Benchmark:
                                    OPTIMIZE_DEMO_SEED="0", OPTIMIZE_RPC_TIMEOUT_S="30",
                                    OPTIMIZE_GRACEFUL_TIMEOUT_S="5", OPTIMIZE_LOG_LEVEL="WARNING"))
         self.env = env
-        self.services = ServiceProcesses(env, self.servers.data_dir / "services.log")
+        self.services = ServiceProcesses(env, self.servers.data_dir / "services.log",
+                                         self.options.rpc_workers)
         self.stack.callback(self.services.stop)
         self.services.start()
         self.services.wait_ready()
@@ -304,7 +317,7 @@ class Benchmark:
         self.result["processes"] = {name: len(pids) for name, pids in self.cpu.groups.items()}
 
     def _process_groups(self) -> dict[str, list[int]]:
-        groups = {f"{script} {command}": [self.services.pid_of(script, command)]
+        groups = {f"{script} {command}": self.services.pids_of(script, command)
                   for script, command, _ in SERVICE_PROCESSES}
         groups["rpc echo server"] = [self.rpc_echo.pid]
         for name, url in (("store", self.servers.mongodb_uri), ("broker", self.servers.amqp_url)):
@@ -643,7 +656,8 @@ def machine_line(result: dict) -> str:
     m = result["machine"]
     return (f"{result['time']} {m['host']}: {m['cpus']} CPUs ({m['usableCpus']} usable), {m['cpuModel']}; "
             f"Python {m['python']}; load average {' '.join(map(str, m['loadAverage']))}; "
-            f"store: {result['store']}; floor JSON: {result['jsonLibraryOfTheFloor']}")
+            f"store: {result['store']}; floor JSON: {result['jsonLibraryOfTheFloor']}; "
+            f"catalog RPC workers: {result.get('catalogRpcWorkers', 1)}")
 
 
 def save(result: dict, output: Path, history: Path | None) -> Path:
@@ -665,6 +679,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--quick", action="store_true", help="every step with a minimal budget (seconds)")
     parser.add_argument("--workers", type=int, help="gunicorn workers per service (default: the services')")
     parser.add_argument("--threads", type=int, help="threads per gunicorn worker (default: the services')")
+    parser.add_argument("--rpc-workers", type=int, default=2,
+                        help="catalog RPC worker processes on the queue (default 2: one per core)")
     parser.add_argument("--output", type=Path, default=HERE / "results", help="where the JSON result goes")
     parser.add_argument("--no-history", action="store_true",
                         help="do not append the headline to BENCHMARKS.md")
