@@ -25,6 +25,10 @@ class ErrorCode(StrEnum):
     CONFLICT = "conflictError"
     MISSING_REFERENCED_REPORTS = "missingReferencedReports"
     PAYLOAD_TOO_LARGE = "payloadTooLarge"
+    REQUEST_TIMEOUT = "requestTimeout"
+    URI_TOO_LONG = "uriTooLong"
+    HEADERS_TOO_LARGE = "requestHeaderFieldsTooLarge"
+    NOT_IMPLEMENTED = "notImplemented"
     UNSUPPORTED_MEDIA_TYPE = "unsupportedMediaType"
     SERVICE_UNAVAILABLE = "serviceUnavailable"
     SERVER_ERROR = "serverError"
@@ -47,6 +51,10 @@ ERROR_STATUS: dict[ErrorCode, int] = {
     ErrorCode.CONFLICT: 409,
     ErrorCode.MISSING_REFERENCED_REPORTS: 409,
     ErrorCode.PAYLOAD_TOO_LARGE: 413,
+    ErrorCode.REQUEST_TIMEOUT: 408,
+    ErrorCode.URI_TOO_LONG: 414,
+    ErrorCode.HEADERS_TOO_LARGE: 431,
+    ErrorCode.NOT_IMPLEMENTED: 501,
     ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,
     ErrorCode.SERVICE_UNAVAILABLE: 503,
     ErrorCode.SERVER_ERROR: 500,

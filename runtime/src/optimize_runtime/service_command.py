@@ -34,7 +34,8 @@ def serve_http(config, app_module: str) -> None:
 
     create_app = importlib.import_module(app_module).create_app
     serve(lambda: create_app(config), bind=config.http.bind, workers=config.http.workers,
-          threads=config.http.threads, graceful_timeout=config.http.graceful_timeout_s)
+          threads=config.http.threads, graceful_timeout=config.http.graceful_timeout_s,
+          read_timeout_s=config.http.read_timeout_s)
 
 
 def run_in_foreground(config, runner, client) -> None:

@@ -135,6 +135,7 @@ class HttpSettings:
     workers: int
     threads: int
     graceful_timeout_s: int
+    read_timeout_s: float = 30.0  # a request head or body that takes longer is refused (408)
 
     @property
     def bind(self) -> str:
@@ -150,4 +151,5 @@ class HttpSettings:
             workers=int(e.get("OPTIMIZE_HTTP_WORKERS", "2")),
             threads=int(e.get("OPTIMIZE_HTTP_THREADS", "8")),
             graceful_timeout_s=int(e.get("OPTIMIZE_GRACEFUL_TIMEOUT_S", "30")),
+            read_timeout_s=float(e.get("OPTIMIZE_HTTP_READ_TIMEOUT_S", "30")),
         )

@@ -203,3 +203,32 @@ def test_a_method_not_allowed_names_the_allowed_ones(environ):
     assert (response.status_code, response.json["errorCode"]) == (405, "methodNotAllowedError")
     assert set(response.headers["Allow"].split(", ")) >= {"GET", "HEAD"}
     assert response.content_type == "application/json"
+
+
+def test_a_body_that_is_not_json_is_unsupported_media_type(environ):
+    client = _app(environ)
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", "application/xml", None):
+        response = client.post("/api/echo", data=b'{"name": "x"}', headers=_bearer(),
+                               **({"content_type": content_type} if content_type else {}))
+        answered = (response.status_code, response.json["errorCode"])
+        assert answered == (415, "unsupportedMediaType"), content_type
+    assert client.post("/api/echo", json={"name": "x"}, headers=_bearer()).status_code == 200
+
+
+def test_a_body_over_the_limit_is_refused_from_its_content_length_naming_the_limit(environ):
+    response = _app(environ).post("/api/echo", data=b"[" + b" " * (1024 * 1024) + b"]",
+                                  content_type="application/json", headers=_bearer())
+    assert (response.status_code, response.json["errorCode"]) == (413, "payloadTooLarge")
+    assert (response.json["limitName"], response.json["limit"]) == ("bodyBytes", 1024 * 1024)
+
+
+@pytest.mark.parametrize(("body", "limit_name", "path"), [
+    ('{"data": {"filter": [' + ",".join(["{}"] * 300_000) + "]}}", "jsonValues", None),
+    ('{"data": {"filter": [' + ",".join(["1"] * 10_001) + "]}}", "jsonArrayLength", "data.filter"),
+])
+def test_json_bodies_with_too_many_values_or_too_long_arrays_are_refused_naming_the_limit(
+        environ, body, limit_name, path):
+    response = _app(environ).post("/api/echo", data=body, content_type="application/json", headers=_bearer())
+    assert (response.status_code, response.json["errorCode"]) == (413, "payloadTooLarge")
+    assert response.json["limitName"] == limit_name
+    assert response.json.get("path") == path

@@ -14,6 +14,7 @@ from contracts.errors import ErrorCode, ServiceError
 from contracts.export_file.json_path import json_path
 from contracts.export_file.structure import Location, too_deep_at, unstorable_values
 from contracts.export_file.versions import MAX_NESTING_DEPTH
+from contracts.json_limits import DEFAULT_MAX_VALUES, check_array_lengths, check_value_count
 
 _TOO_DEEP = f"Nested deeper than {MAX_NESTING_DEPTH} levels."
 _MAX_NAMED = 100  # a hostile body may hold millions of bad values; the first ones say enough
@@ -41,6 +42,7 @@ class RequestBodyParser(FlaskParser):
         if not is_json_request(req):
             return core.missing
         body = req.get_data(cache=True)
+        check_value_count(body, DEFAULT_MAX_VALUES)  # before anything is parsed
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError as error:
@@ -57,10 +59,19 @@ class RequestBodyParser(FlaskParser):
         too_deep = too_deep_at(value)
         if too_deep is not None:
             _refuse([(too_deep, _TOO_DEEP)])
+        check_array_lengths(value)
         problems = unstorable_values(value)
         if problems:
             _refuse(problems)
         return value
+
+
+def json_body() -> Any:
+    """The request's JSON body, read as strictly as every parsed body (None when there is none)."""
+    from flask import request
+
+    value = RequestBodyParser()._raw_load_json(request)
+    return None if value is core.missing else value
 
 
 class Blueprint(flask_smorest.Blueprint):

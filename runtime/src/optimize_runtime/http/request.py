@@ -33,6 +33,28 @@ def authenticate(authenticator: Authenticator) -> None:
         g.identity = authenticator.user(header)
 
 
+def superusers_only() -> None:
+    """A blueprint's before_request: refuses non-superusers before the body is even parsed."""
+    require_superuser()
+
+
+def check_request_body(default_limit: int, limits_by_blueprint: dict[str, int | None]) -> None:
+    """Every body is JSON and within its route's limit, known from Content-Length before anything is
+    read (the HTTP front has read and counted it already). A blueprint mapped to None checks its own."""
+    length = request.content_length
+    if not length:
+        return
+    limit = limits_by_blueprint.get(request.blueprint or "", default_limit)
+    if limit is not None and length > limit:
+        raise ServiceError(ErrorCode.PAYLOAD_TOO_LARGE,
+                           f"The body has {length} bytes; this request takes at most {limit}",
+                           limitName="bodyBytes", limit=limit, actual=length)
+    if request.method in ("POST", "PUT", "PATCH") and not request.is_json:
+        raise ServiceError(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+                           f"The body must be application/json, not {request.mimetype or 'without a type'}",
+                           "Send the body with Content-Type: application/json")
+
+
 def current_identity() -> Identity:
     return g.identity
 
@@ -52,6 +74,12 @@ def require_export_import_access() -> Identity:
     if identity.public_api or identity.entity_access == "optimize8":
         return identity
     return require_superuser()
+
+
+def export_import_access_only() -> None:
+    """A blueprint's before_request: export and import access (OPTIMIZE_ENTITY_ACCESS) is refused before the
+    body is even parsed."""
+    require_export_import_access()
 
 
 def require_entity_editor() -> Identity:

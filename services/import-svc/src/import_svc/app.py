@@ -9,6 +9,8 @@ from import_svc.config import ImportConfig
 from optimize_runtime.http import create_service_app
 from optimize_runtime.http.readiness import catalog_check, mongodb_check
 
+MONGODB_DOCUMENT_BYTES = 16 * 1024 * 1024
+
 
 def create_app(config: ImportConfig | None = None, *, mongo: MongoClient | None = None) -> Flask:
     config = config or ImportConfig.from_env()
@@ -25,6 +27,10 @@ def create_app(config: ImportConfig | None = None, *, mongo: MongoClient | None 
         title="Optimize import",
         blueprints=[imports.blueprint, *authoring.blueprints],
         readiness=[mongodb_check(wiring.mongo), catalog_check(wiring.catalog)],
+        largest_body_bytes=config.max_import_bytes,
+        # an import checks its own size (and announces the refusal); an entity is at most one MongoDB document
+        body_limits={imports.blueprint.name: None, **{blueprint.name: MONGODB_DOCUMENT_BYTES
+                                                for blueprint in authoring.blueprints}},
     )
     app.extensions["import"] = wiring
     return app

@@ -114,6 +114,11 @@ def test_each_kind_of_entity_is_stored_as_its_current_export_format(demo, store,
 def test_a_report_too_large_for_one_mongodb_document_is_refused_not_a_crash(demo, installation):
     huge = {"definitions": [DEFINITION], "configuration": {"xml": "x" * (17 * 1024 * 1024)}}
     response = demo.post("/api/report/process/single", report_body(data=huge))
+    # refused from its Content-Length, before it is read: no body over one MongoDB document is taken
+    assert (response.status_code, response.json["errorCode"]) == (413, "payloadTooLarge")
+    assert (response.json["limitName"], response.json["limit"]) == ("bodyBytes", 16 * 1024 * 1024)
+    nearly = {"definitions": [DEFINITION], "configuration": {"xml": "x" * (16 * 1024 * 1024 - 200)}}
+    response = demo.post("/api/report/process/single", report_body(data=nearly))
     assert (response.status_code, response.json["errorCode"]) == (400, "badRequestError")
     [error] = response.json["validationErrors"]
     assert "bytes" in error["message"]

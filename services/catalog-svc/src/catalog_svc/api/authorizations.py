@@ -9,10 +9,11 @@ from catalog_svc.api.schemas import (
 )
 from catalog_svc.domain.model import Authorization, IdentityRef
 from contracts.errors import not_found
-from optimize_runtime.http import Blueprint, require_superuser
+from optimize_runtime.http import Blueprint, require_superuser, superusers_only
 
 blueprint = Blueprint("authorizations", __name__, url_prefix="/api/authorization",
                       description="Definition authorizations of users and groups (superusers only)")
+blueprint.before_request(superusers_only)  # before any body is parsed
 
 
 def authorization_from(item: dict) -> Authorization:

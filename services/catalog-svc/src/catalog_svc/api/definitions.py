@@ -12,10 +12,11 @@ from catalog_svc.api.schemas import (
 )
 from catalog_svc.domain.model import Definition, version_order
 from contracts.errors import ErrorCode, ServiceError
-from optimize_runtime.http import Blueprint, require_superuser
+from optimize_runtime.http import Blueprint, require_superuser, superusers_only
 
 blueprint = Blueprint("definitions", __name__, url_prefix="/api/definition",
                       description="Process and decision definitions (superusers only)")
+blueprint.before_request(superusers_only)  # before any body is parsed
 
 
 def definitions_from(items: list[dict]) -> list[tuple[Definition, str | None]]:

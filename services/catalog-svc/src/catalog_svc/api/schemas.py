@@ -67,12 +67,16 @@ class IdSchema(Schema):
     id = fields.String(required=True)
 
 
+# As long as an entity's name may be (OPTIMIZE_ENTITY_NAME_MAX_LENGTH's default, Optimize's editor limit).
+COLLECTION_NAME = validate.Length(min=1, max=100)
+
+
 class CollectionCreateSchema(Schema):
-    name = fields.String(load_default="New Collection", validate=NON_EMPTY)
+    name = fields.String(load_default="New Collection", validate=COLLECTION_NAME)
 
 
 class CollectionRenameSchema(Schema):
-    name = fields.String(required=True, validate=NON_EMPTY)
+    name = fields.String(required=True, validate=COLLECTION_NAME)
 
 
 class ScopeEntrySchema(Schema):

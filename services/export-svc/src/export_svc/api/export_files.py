@@ -1,16 +1,25 @@
 """Export files: downloads for users, JSON answers for other services (Optimize's paths; the
 collection paths follow them, for what Optimize promised and never shipped)."""
 
-from flask import Response, current_app, request
+import json
+
+from flask import Response, current_app
 from marshmallow import ValidationError, fields, validate
 
 from contracts.errors import ErrorCode, ServiceError
 from export_svc.domain.exporting import Exporter
-from optimize_runtime.http import Blueprint, request_id, require_export_import_access
+from optimize_runtime.http import (
+    Blueprint,
+    export_import_access_only,
+    request_id,
+    require_export_import_access,
+)
 from optimize_runtime.http.content_disposition import attachment
+from optimize_runtime.http.json_body import json_body
 
 blueprint = Blueprint("export_files", __name__, url_prefix="/api",
                 description="Reports, dashboards and whole collections as export files")
+blueprint.before_request(export_import_access_only)  # before any body is parsed
 
 _ID_LIST = fields.List(fields.String(validate=validate.Length(min=1)), required=True,
                        validate=validate.Length(min=1))
@@ -41,7 +50,10 @@ def _attachment(entities: list[dict], disposition: str) -> Response:
 
 def _ids_in_body() -> list[str]:
     try:
-        return _ID_LIST.deserialize(request.get_json(silent=True))
+        return _ID_LIST.deserialize(json_body())
+    except json.JSONDecodeError as error:
+        raise ServiceError(ErrorCode.BAD_REQUEST, "The body must be a non-empty JSON array of ids",
+                           validationErrors={"json": ["Invalid JSON body."]}) from error
     except ValidationError as error:
         raise ServiceError(ErrorCode.BAD_REQUEST, "The body must be a non-empty JSON array of ids",
                            validationErrors={"json": error.messages}) from error

@@ -7,9 +7,16 @@ from marshmallow import Schema, fields, validate
 from contracts.errors import ErrorCode, ServiceError
 from import_svc.domain.importing import Importer, ImportRequest, payload_too_large
 from optimize_runtime.cyclic_gc import cyclic_gc_paused
-from optimize_runtime.http import Blueprint, request_id, require_entity_editor, require_export_import_access
+from optimize_runtime.http import (
+    Blueprint,
+    export_import_access_only,
+    request_id,
+    require_entity_editor,
+    require_export_import_access,
+)
 
 blueprint = Blueprint("import", __name__, description="Import of Optimize export files")
+blueprint.before_request(export_import_access_only)  # before any body is parsed
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 _CHUNK_BYTES = 256 * 1024
