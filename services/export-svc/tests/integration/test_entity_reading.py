@@ -8,10 +8,10 @@ OPTIMIZE_DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$")
 
 
 @pytest.fixture
-def collection(installation):
-    """A collection demo manages and kermit views."""
+def collection(installation, catalog, new_collection):
+    """A collection demo manages and kermit views (the catalog fixture's definitions in its scope)."""
     catalog, headers = installation.catalog, installation.headers()
-    collection_id = catalog.post("/api/collection", json={"name": "Finance"}, headers=headers).json["id"]
+    collection_id = new_collection()
     roles = [{"identity": {"id": "kermit", "type": "user"}, "role": "viewer"}]
     response = catalog.post(f"/api/collection/{collection_id}/role", json=roles, headers=headers)
     assert response.status_code == 204

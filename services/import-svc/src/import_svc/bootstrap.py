@@ -72,7 +72,7 @@ def wire(config: ImportConfig, mongo: MongoClient | None = None) -> ImportWiring
                           max_entities=config.max_import_entities,
                           max_name_length=config.max_entity_name_length, counts=metrics,
                           platform=config.platform),
-        authoring=Authoring(store=entities, collection_access=import_catalog.collection_access,
+        authoring=Authoring(store=entities, catalog=import_catalog,
                             max_name_length=config.max_entity_name_length),
         metrics=metrics,
         outbox=outbox,

@@ -48,14 +48,49 @@ def store(installation):
 
 @pytest.fixture
 def collection(installation):
-    """A collection demo manages, kermit edits and piggy views."""
+    """A collection demo manages, kermit edits and piggy views, with the process `invoice` (tenants: none
+    and `north`) in its scope; `payroll` exists in the catalog but not in the scope."""
     catalog, headers = installation.catalog, installation.headers()
+    definitions = [{"type": "process", "key": key, "version": "1", "tenantId": tenant}
+                   for key, tenant in (("invoice", None), ("invoice", "north"), ("invoice", "south"),
+                                       ("payroll", None))]
+    assert catalog.post("/api/definition", json=definitions, headers=headers).status_code == 200
     collection_id = catalog.post("/api/collection", json={"name": "Finance"}, headers=headers).json["id"]
+    scope = [{"definitionType": "process", "definitionKey": "invoice", "tenants": [None, "north"]}]
+    response = catalog.post(f"/api/collection/{collection_id}/scope", json=scope, headers=headers)
+    assert response.status_code == 204
     roles = [{"identity": {"id": "kermit", "type": "user"}, "role": "editor"},
              {"identity": {"id": "piggy", "type": "user"}, "role": "viewer"}]
     response = catalog.post(f"/api/collection/{collection_id}/role", json=roles, headers=headers)
     assert response.status_code == 204
     return collection_id
+
+
+@pytest.mark.parametrize(("definition", "status", "code"), [
+    ({"key": "invoice", "versions": ["1"], "tenantIds": [None, "north"]}, 200, None),
+    ({"key": "payroll", "versions": ["1"], "tenantIds": [None]}, 409, "nonDefinitionScopeCompliantConflict"),
+    ({"key": "no-such-process", "versions": ["1"], "tenantIds": [None]}, 409,
+     "nonDefinitionScopeCompliantConflict"),
+    ({"key": "invoice", "versions": ["1"], "tenantIds": ["south"]}, 409, "nonTenantScopeCompliantConflict"),
+])
+def test_a_report_in_a_collection_reads_only_definitions_and_tenants_of_its_scope(
+        installation, collection, definition, status, code):
+    """Optimize's ReportService.ensureCompliesWithCollectionScope, on create and on change; the finding:
+    an editor created reports outside her collection's scope and on a definition that does not exist."""
+    kermit = Client(installation, "kermit")
+    body = report_body(collectionId=collection, data={"definitions": [definition]})
+    response = kermit.post("/api/report/process/single", body)
+    assert response.status_code == status, response.json
+    if code:
+        assert response.json["errorCode"] == code
+        conflicted = [{"id": collection, "type": "collection", "name": "Finance"}]
+        assert response.json["conflictedItems"] == conflicted
+        assert [d["key"] for d in response.json["definitions"]] == [definition["key"]]
+        assert installation.app("import").extensions["import"].db["reports"].count_documents({}) == 0
+        existing = kermit.report(collectionId=collection)
+        response = kermit.http.put(f"/api/report/{existing}", json={"data": {"definitions": [definition]}},
+                                   headers=kermit.headers)
+        assert (response.status_code, response.json["errorCode"]) == (409, code)
 
 
 @pytest.fixture
@@ -218,7 +253,8 @@ def test_catalog_calls_do_not_grow_with_the_collections_an_entity_involves(insta
                   {"collectionId": collection, "data": {"reports": [{"id": child} for child in children]}})
     demo.created("/api/dashboard", {"tiles": [report_tile(demo.report())]})  # private: no call at all
 
-    assert calls == ["collection_access", "collection_access"], "the check; the verification after the write"
+    # the check (roles and scope in one question); the verification after the write
+    assert calls == ["check_import", "collection_access"]
 
 
 def test_changing_and_deleting_an_entity(installation, demo, store, events):

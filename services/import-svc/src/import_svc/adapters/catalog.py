@@ -26,6 +26,16 @@ class ImportCatalog:
                            "checkAuthorization": check_authorization},
             not_done="nothing was imported"))
 
+    def check_authoring(self, user: Identity, collection_id: str | None, definitions: list[DefinitionRef],
+                        collection_ids: list[str]) -> ImportCheck:
+        """One question for one authoring call: the target collection (its scope against `definitions`,
+        which must exist) and the user's role there and in `collection_ids` (those of the shown reports)."""
+        return ImportCheck.from_result(self._catalog.call(
+            CHECK_IMPORT, {"user": user.as_rpc_user(), "collectionId": collection_id,
+                           "definitions": [definition.as_message() for definition in definitions],
+                           "checkAuthorization": False, "collectionIds": collection_ids},
+            not_done="nothing was changed"))
+
     def collection_access(self, user: Identity, collection_ids: list[str]) -> dict[str, CollectionAccess]:
         return collection_accesses(self._catalog.call(
             COLLECTION_ACCESS, {"user": user.as_rpc_user(), "collectionIds": collection_ids},

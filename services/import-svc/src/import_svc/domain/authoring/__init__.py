@@ -1,5 +1,5 @@
 """Authoring: reports and dashboards created, changed and deleted one at a time."""
 
-from import_svc.domain.authoring.authoring import AskCollectionAccess, Authoring, EditableEntities
+from import_svc.domain.authoring.authoring import Authoring, AuthoringQuestions, EditableEntities
 
-__all__ = ["AskCollectionAccess", "Authoring", "EditableEntities"]
+__all__ = ["Authoring", "AuthoringQuestions", "EditableEntities"]

@@ -2,9 +2,11 @@
 
 Rules: what is stored is a valid entity at the current version; a combined report's children and a
 dashboard's report tiles exist and are visible to the user; a private entity belongs to its owner; an
-entity in a collection needs the editor or manager role there. The catalog is asked once per call,
-and only when a collection is involved; a create in a collection asks once more right after its write
-(a collection deleted or a role lost in between undoes it)."""
+entity in a collection needs the editor or manager role there, and every definition a report in a
+collection reads must exist and lie within the collection's scope (keys and tenants), as Optimize's
+ReportService.ensureCompliesWithCollectionScope requires. The catalog is asked once per call (roles and
+scope together), and only when a collection is involved; a create in a collection asks once more right
+after its write (a collection deleted or a role lost in between undoes it)."""
 
 import logging
 import uuid
@@ -13,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from contracts.catalog_rpc import CollectionAccess
+from contracts.catalog_rpc import CollectionAccess, DefinitionRef, ImportCheck
 from contracts.entities import (
     DESCRIPTION_MAX_LENGTH,
     EDIT_ROLES,
@@ -45,14 +47,22 @@ class EditableEntities(Protocol):
     def storage_problem(self, entity: dict) -> str | None: ...
 
 
-# (user, collection ids) -> what the catalog says about each; one RPC.
-AskCollectionAccess = Callable[[Identity, list[str]], Mapping[str, CollectionAccess]]
+class AuthoringQuestions(Protocol):
+    def check_authoring(self, user: Identity, collection_id: str | None, definitions: list[DefinitionRef],
+                        collection_ids: list[str]) -> ImportCheck:
+        """One RPC: the target collection's scope against `definitions`, and the user's roles."""
+
+    def collection_access(self, user: Identity, collection_ids: list[str]) -> Mapping[str, CollectionAccess]:
+        """One RPC: the user's roles in these collections."""
+
+
+_DEFINITION_TYPES = {"single_process_report": "process", "single_decision_report": "decision"}
 
 
 @dataclass
 class Authoring:
     store: EditableEntities
-    collection_access: AskCollectionAccess
+    catalog: AuthoringQuestions
     max_name_length: int
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
@@ -73,7 +83,7 @@ class Authoring:
         }
         self._check_content(entity, reported_id=None)  # the new id means nothing to the caller yet
         references = self._referenced_reports(entity)
-        roles = self._roles(user, [collection_id], references.values())
+        roles = self._ask_catalog(user, collection_id, entity, references.values())
         self._check_may_edit_in(user, collection_id, roles)
         self._check_references_visible(user, references, roles)
 
@@ -117,7 +127,7 @@ class Authoring:
                        if name in ("name", "description", *content_fields(entity["exportEntityType"]))})
         self._check_content(entity, reported_id=entity_id)
         references = self._referenced_reports(entity)
-        roles = self._roles(user, [existing["collectionId"]], references.values())
+        roles = self._ask_catalog(user, existing["collectionId"], entity, references.values())
         self._check_may_edit(user, existing, roles)
         self._check_references_visible(user, references, roles)
 
@@ -187,11 +197,28 @@ class Authoring:
 
     def _roles(self, user: Identity, collection_ids: Iterable[str | None],
                references: Iterable[dict]) -> dict[str, CollectionAccess]:
-        """What the catalog says about every collection involved: one call, none when all is private."""
+        """The user's roles in every collection involved: one call, none when all is private."""
         wanted = list(dict.fromkeys(
             [*(cid for cid in collection_ids if cid), *(doc["collectionId"] for doc in references
                                                          if doc["collectionId"])]))
-        return dict(self.collection_access(user, wanted)) if wanted else {}
+        return dict(self.catalog.collection_access(user, wanted)) if wanted else {}
+
+    def _ask_catalog(self, user: Identity, collection_id: str | None, entity: dict | None,
+                     references: Iterable[dict]) -> dict[str, CollectionAccess]:
+        """The user's access to every collection involved, by id, after refusing definitions outside the
+        target collection's scope: one call, none when all is private."""
+        others = list(dict.fromkeys(doc["collectionId"] for doc in references
+                                    if doc["collectionId"] and doc["collectionId"] != collection_id))
+        if collection_id is None and not others:
+            return {}
+        definitions = _definitions_read(entity) if collection_id is not None and entity is not None else []
+        answer = self.catalog.check_authoring(user, collection_id, definitions, others)
+        access = dict(answer.collections)
+        if answer.collection is not None:
+            access[answer.collection.id] = answer.collection
+            if answer.collection.exists and answer.collection.role in EDIT_ROLES:
+                _refuse_out_of_scope(answer)  # only to those who may add to it: scope is its business
+        return access
 
     @staticmethod
     def _check_may_edit_in(user: Identity, collection_id: str | None,
@@ -237,6 +264,44 @@ class Authoring:
         if hidden:
             raise ServiceError(ErrorCode.FORBIDDEN,
                                f"User '{user.user_id}' may not see reports: {', '.join(hidden)}", ids=hidden)
+
+
+def _definitions_read(entity: dict) -> list[DefinitionRef]:
+    definition_type = _DEFINITION_TYPES.get(entity["exportEntityType"])
+    if definition_type is None:
+        return []
+    return list(dict.fromkeys(
+        DefinitionRef(definition_type, definition["key"], tuple(definition["versions"]),
+                      tuple(definition["tenantIds"]))
+        for definition in entity["data"]["definitions"]))
+
+
+def _refuse_out_of_scope(answer: ImportCheck) -> None:
+    """Optimize's scope conflicts: a key the collection's data sources lack (or no such definition at all,
+    which no scope can hold) is nonDefinitionScopeCompliantConflict; a tenant outside its scope entry
+    nonTenantScopeCompliantConflict (409, the collection and the definitions named)."""
+    collection = answer.collection
+    conflicted = [{"id": collection.id, "type": "collection", "name": collection.name}]
+    outside = [check.ref for check in answer.definitions if check.in_scope is False or not check.exists]
+    if outside:
+        raise ServiceError(
+            ErrorCode.NON_DEFINITION_SCOPE_COMPLIANT_CONFLICT,
+            f"Collection '{collection.name}' does not have {_named(outside)} in its data sources",
+            "Add the definitions to the collection's data sources first (they must exist)",
+            conflictedItems=conflicted, definitions=[ref.as_message() for ref in outside])
+    tenants = [(check.ref, check.tenants_out_of_scope) for check in answer.definitions
+               if check.tenants_out_of_scope]
+    if tenants:
+        raise ServiceError(
+            ErrorCode.NON_TENANT_SCOPE_COMPLIANT_CONFLICT,
+            f"Collection '{collection.name}' does not have these tenants of "
+            f"{_named([ref for ref, _ in tenants])} in its data sources",
+            "Add the tenants to the collection's data sources first", conflictedItems=conflicted,
+            definitions=[{**ref.as_message(), "tenantIds": list(outside)} for ref, outside in tenants])
+
+
+def _named(refs: Iterable[DefinitionRef]) -> str:
+    return ", ".join(f"{ref.type} '{ref.key}'" for ref in refs)
 
 
 def _role_map(access: Mapping[str, CollectionAccess]) -> dict[str, str | None]:
