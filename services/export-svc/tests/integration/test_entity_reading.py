@@ -99,3 +99,42 @@ def test_private_entities_are_their_owners_and_unknown_ids_are_named(installatio
     assert (response.status_code, response.json["errorCode"], response.json["id"]) == (404, "notFoundError",
                                                                                       "nope")
     assert installation.export.get(f"/api/report/{report}").status_code == 401
+
+
+def test_entity_lists_are_paged_in_a_stable_order_with_the_total_and_the_next_page(
+        installation, catalog, author, new_collection):
+    finance = new_collection()
+    made = [author.process_report(f"R{index}", collection_id=finance) for index in range(5)]
+    headers = installation.headers()
+    for path in ("/api/entities", f"/api/collection/{finance}/entities"):
+        seen, url, pages = [], f"{path}?limit=2", 0
+        while url:
+            response = installation.export.get(url, headers=headers)
+            assert response.status_code == 200 and isinstance(response.json, list)
+            assert response.headers["X-Total-Count"] == "5"
+            seen += [entity["id"] for entity in response.json]
+            pages += 1
+            cursor = response.headers.get("X-Next-Cursor")
+            if cursor is None:
+                assert "Link" not in response.headers
+                url = None
+            else:
+                link = response.headers["Link"]
+                assert link.endswith('>; rel="next"') and f"cursor={cursor}" in link
+                url = f"{path}?limit=2&cursor={cursor}"
+        assert (pages, sorted(seen)) == (3, sorted(made)) and len(set(seen)) == 5  # each once
+        everything = installation.export.get(path, headers=headers)  # default page: the whole list
+        assert [e["id"] for e in everything.json] == seen and "X-Next-Cursor" not in everything.headers
+        times = [e["lastModified"] for e in everything.json]
+        assert times == sorted(times, reverse=True)  # newest first
+
+
+@pytest.mark.parametrize(("query", "named"), [
+    ("limit=0", "limit"), ("limit=10001", "limit"), ("limit=many", "limit"),
+    ("cursor=not-a-cursor", "cursor"),
+    ("cursor=WyIyMDI0LTAxLTAxVDAwOjAwOjAwIiwiYSJd", "cursor"),  # a time without its zone
+])
+def test_a_limit_out_of_range_or_a_foreign_cursor_is_a_bad_request_naming_it(installation, query, named):
+    response = installation.export.get(f"/api/entities?{query}", headers=installation.headers())
+    assert (response.status_code, response.json["errorCode"]) == (400, "badRequestError")
+    assert named in response.json["validationErrors"]["query"]

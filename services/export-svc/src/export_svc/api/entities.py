@@ -1,11 +1,41 @@
 """The entity list and single entities, as Optimize's REST API returns them."""
 
-from flask import current_app
-from marshmallow import Schema, fields
+from urllib.parse import urlencode
+
+from flask import current_app, request
+from marshmallow import Schema, fields, validate
 
 from export_svc.api.schemas import DashboardSchema, EntitySummarySchema, ReportSchema, seen_as_dict
-from export_svc.domain.reading import VisibleEntities
+from export_svc.domain.reading import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, VisibleEntities, page_of
 from optimize_runtime.http import Blueprint, current_identity
+
+_PAGE_HEADERS = {
+    "X-Total-Count": {"description": "How many entities the whole list holds", "schema": {"type": "integer"}},
+    "X-Next-Cursor": {"description": "The cursor of the next page; absent on the last page",
+                      "schema": {"type": "string"}},
+    "Link": {"description": 'The next page as `<url>; rel="next"` (RFC 8288); absent on the last page',
+             "schema": {"type": "string"}},
+}
+_PAGING = ("Paged: the body stays a JSON array (as Optimize returns it); the order is stable "
+           "(lastModified descending, then id descending). Ask with `limit` (default 1000, at most "
+           "10000) and, for the next page, the `cursor` the previous answer gave in X-Next-Cursor (or "
+           "follow its Link rel=\"next\").")
+
+
+class PageQuerySchema(Schema):
+    limit = fields.Integer(load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(1, MAX_PAGE_SIZE),
+                           metadata={"description": f"Entities per page, 1 to {MAX_PAGE_SIZE}"})
+    cursor = fields.String(load_default=None, validate=validate.Length(min=1, max=512),
+                           metadata={"description": "X-Next-Cursor of the previous page (opaque)"})
+
+
+def _paged(page: Page, limit: int):
+    headers = {"X-Total-Count": str(page.total)}
+    if page.next_cursor is not None:
+        headers["X-Next-Cursor"] = page.next_cursor
+        next_url = f"{request.base_url}?{urlencode({'limit': limit, 'cursor': page.next_cursor})}"
+        headers["Link"] = f'<{next_url}>; rel="next"'
+    return [seen_as_dict(seen) for seen in page.items], headers
 
 blueprint = Blueprint("entities", __name__, url_prefix="/api",
                       description="Reports and dashboards a user sees")
@@ -16,16 +46,20 @@ def _reading() -> VisibleEntities:
 
 
 @blueprint.get("/entities")
-@blueprint.response(200, EntitySummarySchema(many=True))
-def entity_list():
+@blueprint.arguments(PageQuerySchema, location="query", as_kwargs=True)
+@blueprint.response(200, EntitySummarySchema(many=True), headers=_PAGE_HEADERS, description=_PAGING)
+def entity_list(limit: int, cursor: str | None):
     """The user's private entities and those of every collection the user has a role in."""
-    return [seen_as_dict(seen) for seen in _reading().entity_list(current_identity())]
+    return _paged(page_of(_reading().entity_list(current_identity()), limit, cursor), limit)
 
 
 @blueprint.get("/collection/<collection_id>/entities")
-@blueprint.response(200, EntitySummarySchema(many=True))
-def collection_entities(collection_id: str):
-    return [seen_as_dict(seen) for seen in _reading().collection_entities(current_identity(), collection_id)]
+@blueprint.arguments(PageQuerySchema, location="query", as_kwargs=True)
+@blueprint.response(200, EntitySummarySchema(many=True), headers=_PAGE_HEADERS, description=_PAGING)
+def collection_entities(collection_id: str, limit: int, cursor: str | None):
+    """The entities of one collection the user has a role in."""
+    seen = _reading().collection_entities(current_identity(), collection_id)
+    return _paged(page_of(seen, limit, cursor), limit)
 
 
 @blueprint.get("/report/<report_id>")

@@ -2,8 +2,12 @@
 
 Each call asks the catalog at most once, and not at all for the user's own private entities."""
 
-from collections.abc import Iterable
+import base64
+import binascii
+import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from contracts.catalog_rpc import CollectionAccess
@@ -32,6 +36,54 @@ class Seen:
 
     document: dict
     role: str
+
+
+DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 1000, 10_000
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list in its stable order (newest `lastModified` first, then `id` descending): the
+    items, how many the whole list holds, and the cursor of the next page (None on the last)."""
+
+    items: list[Seen]
+    total: int
+    next_cursor: str | None
+
+
+def page_of(seen: Sequence[Seen], limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None) -> Page:
+    """The page after `cursor` (from the previous page; None: the first). Keyed on the last item's
+    (lastModified, id), so that entities created or deleted meanwhile shift no page."""
+    start = 0
+    if cursor is not None:
+        after = _position(cursor)
+        start = next((index for index, item in enumerate(seen) if _key(item) < after), len(seen))
+    items = list(seen[start:start + limit])
+    more = start + limit < len(seen)
+    return Page(items, len(seen), _cursor(_key(items[-1])) if more and items else None)
+
+
+def _key(item: Seen) -> tuple[datetime, str]:
+    return item.document["lastModified"], item.document["id"]
+
+
+def _cursor(key: tuple[datetime, str]) -> str:
+    moment, entity_id = key
+    text = json.dumps([moment.isoformat(), entity_id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _position(cursor: str) -> tuple[datetime, str]:
+    try:
+        moment, entity_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        position = datetime.fromisoformat(moment), str(entity_id)
+        if position[0].tzinfo is None:
+            raise ValueError("a cursor's time has its zone")
+        return position
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as error:
+        raise ServiceError(ErrorCode.BAD_REQUEST, "The cursor is not one a previous page gave",
+                           "Start again without a cursor",
+                           validationErrors={"query": {"cursor": ["Not a cursor of this list."]}}) from error
 
 
 @dataclass
