@@ -70,8 +70,8 @@ def stored_ids(installation, collection_id: str) -> list[str]:
 def what_a_user_sees(installation, collection_id: str, ids: list[str]) -> dict:
     """Every read path, for the entities of the collection and for those ids in particular."""
     headers, export = installation.headers(), installation.export
-    listed = export.get(f"/api/collection/{collection_id}/entities", headers=headers).json
-    everything = export.get("/api/entities", headers=headers).json
+    listed = export.get(f"/api/collection/{collection_id}/entities?limit=10000", headers=headers).json
+    everything = export.get("/api/entities?limit=10000", headers=headers).json  # one page: all
     exported = export.get(f"/api/export/collection/json/{collection_id}/c.json", headers=headers)
     readable = [i for i in ids for kind in ("report", "dashboard")
                 if export.get(f"/api/{kind}/{i}", headers=headers).status_code == 200]
@@ -266,7 +266,7 @@ def test_a_reader_polling_during_a_large_import_sees_nothing_then_everything(ins
     def read() -> None:
         client = installation.app("export").test_client()
         while not stop.is_set():
-            listed = client.get(f"/api/collection/{collection_id}/entities", headers=headers)
+            listed = client.get(f"/api/collection/{collection_id}/entities?limit=10000", headers=headers)
             counts.append(len(listed.json))
             if counts[-1] == REPORTS + 1 and imported:
                 return
