@@ -12,6 +12,8 @@ from optimize_runtime.observability.multiprocess import remove_metrics_dir, work
 
 log = logging.getLogger(__name__)
 
+FORWARDED_MAX_BODY_BYTES = 256 * 1024 * 1024
+
 # The connections a service's wiring holds (see each service's bootstrap.py).
 _WIRING_CONNECTIONS = ("catalog", "events", "mongo")
 
@@ -56,7 +58,10 @@ class GunicornServer(BaseApplication):
     def load(self):
         # Called in each worker after the fork, so connections are made per worker.
         app = self.app_factory()
-        return BufferedWsgi(app, threads=self.threads, max_body_bytes=app.config["MAX_BODY_BYTES"],
+        # A service's app says the largest body any of its routes takes; a plain WSGI app (the local
+        # gateway) forwards to services that say it themselves.
+        max_body_bytes = getattr(app, "config", {}).get("MAX_BODY_BYTES", FORWARDED_MAX_BODY_BYTES)
+        return BufferedWsgi(app, threads=self.threads, max_body_bytes=max_body_bytes,
                             read_timeout_s=self.read_timeout_s)
 
 
