@@ -86,6 +86,12 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "POST /api/public/export/dashboard/definition/json [collection]": public(200),
     "POST /api/public/export/dashboard/definition/json [private]": public(403),
     "POST /api/public/export/collection/definition/json": public(200),
+    "GET /api/public/report": public(200),
+    "GET /api/public/dashboard": public(200),
+    "DELETE /api/public/report/{report_id} [collection]": public(204),
+    "DELETE /api/public/report/{report_id} [private]": public(403),
+    "DELETE /api/public/dashboard/{dashboard_id} [collection]": public(204),
+    "DELETE /api/public/dashboard/{dashboard_id} [private]": public(403),
     # import: superusers with the editor role in the target collection; the public API into any
     "POST /api/import": EDITOR,
     "POST /api/public/import": public(200),
@@ -235,7 +241,7 @@ class World:
             "/api/report/{report_id}": {"name": "Invoices"},
             "/api/dashboard/{dashboard_id}": {"name": "Overview"},
         }.get(path) if method in ("POST", "PUT") else None
-        if path in ("/api/import", "/api/public/import"):
+        if path in ("/api/import", "/api/public/import", "/api/public/report", "/api/public/dashboard"):
             url += f"?collectionId={collection}"
         return url, body
 
