@@ -96,8 +96,8 @@ ROUTES = [
      "check_import"),
     ("import", "PUT", "/api/report/{r}", {"name": "Renamed"}, "check_import"),
     ("import", "PUT", "/api/dashboard/{d}", {"name": "Renamed"}, "check_import"),
-    ("import", "DELETE", "/api/dashboard/{d}", None, "check_import"),
-    ("import", "DELETE", "/api/report/{r}", None, "check_import"),
+    ("import", "DELETE", "/api/dashboard/{d}", None, "collection_access"),
+    ("import", "DELETE", "/api/report/{r}", None, "collection_access"),
 ]
 
 
