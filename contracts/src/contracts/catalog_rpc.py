@@ -18,6 +18,8 @@ from contracts.rpc import RpcMethod, register_rpc_method
 
 DEFINITION_TYPES = ("process", "decision")
 ROLES = ("viewer", "editor", "manager")
+# Optimize's VariableType ids (its JSON spelling); Optimize compares them ignoring case.
+VARIABLE_TYPES = ("String", "Short", "Long", "Double", "Integer", "Boolean", "Date", "Object", "Json")
 
 
 class _Message(Schema):
@@ -55,6 +57,15 @@ class CheckImportParams(_Message):
     collectionIds = fields.List(fields.String(), load_default=list)
     definitions = fields.List(fields.Nested(DefinitionRefSchema), required=True)
     checkAuthorization = fields.Boolean(load_default=True)  # false on the public API, as in Optimize
+    # true when the file's dashboards have variable filters: each check then carries the variables
+    withVariables = fields.Boolean(load_default=False)
+
+
+class ProcessVariableSchema(_Message):
+    """A process variable a definition has: its name and Optimize's VariableType id."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1))
+    type = fields.String(required=True, validate=validate.OneOf(VARIABLE_TYPES))
 
 
 class DefinitionCheckSchema(DefinitionRefSchema):
@@ -73,6 +84,9 @@ class DefinitionCheckSchema(DefinitionRefSchema):
     tenantsOutOfScope = fields.List(fields.String(allow_none=True), load_default=list)
     # the target's XML of the latest existing listed version, when the catalog holds it
     xml = fields.String(allow_none=True, load_default=None)
+    # asked withVariables: the variables of the deployments the reference reads; null when any of them
+    # has none recorded in the catalog (unknown: nothing may be concluded from it)
+    variables = fields.List(fields.Nested(ProcessVariableSchema), allow_none=True, load_default=None)
 
 
 class ForbiddenDefinitionSchema(_Message):
@@ -191,6 +205,21 @@ class ForbiddenDefinition:
 
 
 @dataclass(frozen=True)
+class ProcessVariable:
+    """A variable of a process definition: its name and Optimize's VariableType id."""
+
+    name: str
+    type: str
+
+    @classmethod
+    def from_message(cls, message: Mapping[str, Any]) -> "ProcessVariable":
+        return cls(message["name"], message["type"])
+
+    def as_message(self) -> dict[str, Any]:
+        return {"name": self.name, "type": self.type}
+
+
+@dataclass(frozen=True)
 class DefinitionCheck:
     """The catalog's verdict on one reference of an import (see DefinitionCheckSchema)."""
 
@@ -205,9 +234,11 @@ class DefinitionCheck:
     in_scope: bool | None = None
     tenants_out_of_scope: tuple[str | None, ...] = ()
     xml: str | None = None
+    variables: tuple[ProcessVariable, ...] | None = None  # None: not asked, or not recorded in the catalog
 
     @classmethod
     def from_message(cls, message: Mapping[str, Any]) -> "DefinitionCheck":
+        variables = message.get("variables")
         return cls(
             DefinitionRef.from_message(message), message["exists"], message["authorized"],
             name=message.get("name"),
@@ -218,6 +249,7 @@ class DefinitionCheck:
             in_scope=message.get("inScope"),
             tenants_out_of_scope=tuple(message.get("tenantsOutOfScope") or ()),
             xml=message.get("xml"),
+            variables=None if variables is None else tuple(map(ProcessVariable.from_message, variables)),
         )
 
 

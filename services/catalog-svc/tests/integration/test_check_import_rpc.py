@@ -132,6 +132,16 @@ def test_missing_versions_are_reported_and_the_xml_of_the_latest_existing_one_re
     assert (any_version["exists"], any_version["existingVersions"]) == (True, ["all"])
 
 
+def test_variables_are_answered_when_asked_and_kept_when_registered_again_without_them(rpc, wiring):
+    amount = {"name": "amount", "type": "Double"}
+    seed(wiring, {"definitions": [{**definition(version="1"), "variables": [amount]}, definition("bare")],
+                  "authorizations": [grant()]})
+    seed(wiring, {"definitions": [definition(version="1")]})  # a later registration that knows no variables
+    asked = check_import(rpc, [ref(), ref("bare")], withVariables=True)["definitions"]
+    assert [verdict["variables"] for verdict in asked] == [[amount], None]
+    assert check_import(rpc, [ref()])["definitions"][0]["variables"] is None
+
+
 def test_a_deleted_definition_is_then_missing(installation, rpc, wiring):
     seed(wiring, {"definitions": [definition()], "authorizations": [grant()]})
     assert check_import(rpc, [ref()])["definitions"][0]["exists"] is True

@@ -184,3 +184,17 @@ def test_check_export_reports_forbidden_definitions_once_per_key():
     check = check_export(ALICE, refs, [grant(key="ok"), grant(key="invoice", tenants=("t1",))])
     assert [v.authorized for v in check.definitions] == [True, False, True]
     assert [(f.key, f.tenant_ids) for f in check.forbidden] == [("invoice", ("t2",))]
+
+
+def test_the_variables_of_a_reference_are_those_of_every_deployment_it_reads():
+    """As Optimize's ProcessVariableNameRequestDto asks them: by key, listed versions and tenants. A
+    deployment without variables recorded makes the reference's variables unknown (None)."""
+    from contracts.catalog_rpc import ProcessVariable
+
+    amount, late = ProcessVariable("amount", "Double"), ProcessVariable("late", "Boolean")
+    deployments = deployed(Definition("process", "invoice", "1", None, variables=(amount,)),
+                           Definition("process", "invoice", "2", None, variables=(amount, late)),
+                           Definition("process", "invoice", "3", None))
+    verdicts = check_import(ALICE, [ref(versions=("1",)), ref(versions=("1", "2")), ref(versions=("all",)),
+                                    ref(versions=("3",))], deployments, [grant()]).definitions
+    assert [v.variables for v in verdicts] == [(amount,), (amount, late), None, None]

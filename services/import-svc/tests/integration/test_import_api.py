@@ -274,3 +274,44 @@ def test_a_retried_import_is_counted_as_replayed_not_as_a_new_import(installatio
     assert entity_count(installation) == 2
     imported, replayed, written = (after - earlier for after, earlier in zip(counts(), before, strict=True))
     assert (imported, replayed, written) == (1, 1, 2)
+
+
+def test_a_dashboard_variable_filter_naming_a_variable_its_reports_lack_is_refused(installation, monkeypatch):
+    """Optimize's DashboardService.validateVariableFiltersExistInReports (optimize/backend,
+    io/camunda/optimize/service/dashboard/DashboardService.java), with the variables of the tiles' reports'
+    definitions from the catalog, as ProcessVariableService.getVariableNamesForAuthorizedReports collects
+    them: refused with importFileInvalid naming the dashboard and the filter; accepted once the catalog
+    records the variable. One catalog call per import either way."""
+    def register_nasa(variables):
+        items = [{"type": "process", "key": NASA, "version": version, "tenantId": None,
+                  "variables": variables} for version in ("1", "2")]
+        response = installation.catalog.post("/api/definition", json=items, headers=installation.headers())
+        assert response.status_code == 200, response.get_data(as_text=True)
+
+    seed_definitions(installation, (NASA, ["1", "2"], [None]))
+    register_nasa([{"name": "imageCount", "type": "Integer"}])
+    source = json.loads(FIXTURE.read_bytes())
+    source[-1]["availableFilters"] = [
+        {"type": "variable", "data": {"name": "imageCount", "type": "Integer", "data": None}},
+        {"type": "variable", "data": {"name": "missionName", "type": "String", "data": None}}]
+    rpc, calls = installation.app("import").extensions["import"].catalog, []
+    call = rpc.call
+    monkeypatch.setattr(rpc, "call",
+                        lambda method, params, **kw: calls.append(method) or call(method, params, **kw))
+
+    refused = post_import(installation, source)
+
+    assert refused.status_code == 400, refused.json
+    assert refused.json["errorCode"] == "importFileInvalid"
+    [error] = refused.json["validationErrors"]
+    assert (error["entityId"], error["path"]) == (source[-1]["id"], "[6].availableFilters[1].data.name")
+    assert "'missionName'" in error["message"]
+    assert entity_count(installation) == 0
+
+    register_nasa([{"name": "imageCount", "type": "Integer"}, {"name": "missionName", "type": "String"}])
+    accepted = post_import(installation, source)
+
+    assert accepted.status_code == 200, accepted.json
+    board = stored(installation).dashboards.find_one({"_id": accepted.json[-1]["id"]})
+    assert [f["data"]["name"] for f in board["availableFilters"]] == ["imageCount", "missionName"]
+    assert calls == ["check_import", "check_import"]

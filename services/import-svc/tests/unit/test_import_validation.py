@@ -22,16 +22,16 @@ class FakeCatalog:
     """The catalog's check_import semantics, reduced to what these tests need."""
 
     def __init__(self, definitions=None, forbidden=(), collections=None):
-        # (type, key) -> {"versions": [...], "tenants": [...], "xml": str | None}
+        # (type, key) -> {"versions": [...], "tenants": [...], "xml": str | None, "variables": [...] | None}
         self.definitions = definitions or {}
         self.forbidden = set(forbidden)
         self.collections = collections or {}  # id -> {"name", "role", "scope": {(type, key): [tenants]}}
         self.calls = []
 
-    def check_import(self, user, collection_id, definitions, *, check_authorization):
+    def check_import(self, user, collection_id, definitions, *, check_authorization, with_variables=False):
         params = {"user": user.as_rpc_user(), "collectionId": collection_id,
                   "definitions": [definition.as_message() for definition in definitions],
-                  "checkAuthorization": check_authorization}
+                  "checkAuthorization": check_authorization, "withVariables": with_variables}
         self.calls.append(copy.deepcopy(params))
         return ImportCheck.from_result(self._answer(params))
 
@@ -55,6 +55,8 @@ class FakeCatalog:
                 "inScope": None if not collection else scope is not None,
                 "tenantsOutOfScope": [t for t in ref["tenantIds"] if scope is not None and t not in scope],
                 "xml": _latest_xml(known, ref["versions"]),
+                # {"name", "type"} dicts, or None: none recorded
+                "variables": known.get("variables") if known and params["withVariables"] else None,
             })
         collection_access = None
         if params["collectionId"] is not None:
@@ -475,3 +477,66 @@ def test_report_data_optimize_does_not_read_is_dropped_with_a_warning_and_a_bad_
     error = refusal_of(lambda: importer().run(ImportRequest(DEMO), body([report])))
     assert error.code == "importFileInvalid"
     assert [e["path"] for e in error.extra["validationErrors"]] == ["[0].data.visualization"]
+
+
+# --- Dashboard variable filters -----------------------------------------------------------------------------
+
+COMBINED_UUID = "2c9f3a52-7e1b-4d0a-9b6e-5f4d3c2b1a01"
+
+
+def variable_filter(name, variable_type):
+    return {"type": "variable", "data": {"name": name, "type": variable_type, "data": None}}
+
+
+def filtered_dashboard(report_ids, *filters):
+    return {**dashboard("board", report_ids), "availableFilters": list(filters)}
+
+
+def catalog_with_variables(variables):
+    return FakeCatalog({("process", "invoice"): {"versions": ["1", "2"], "tenants": [None],
+                                                 "variables": variables}})
+
+
+def test_a_variable_filter_no_report_of_the_dashboard_has_is_refused_naming_the_dashboard_and_path():
+    """DashboardService.validateVariableFiltersExistInReports (optimize/backend, io.camunda.optimize.service
+    .dashboard.DashboardService): the (name, type) of each variable filter must be among the variables
+    ProcessVariableService.getVariableNamesForAuthorizedReports finds for the tiles' reports; on import the
+    failure is importFileInvalid."""
+    catalog = catalog_with_variables([{"name": "amount", "type": "Double"}])
+    entities = [process_report(REPORT_UUID),
+                filtered_dashboard([REPORT_UUID], variable_filter("amount", "Double"),
+                                   variable_filter("amount", "String"),
+                                   variable_filter("customer", "String"))]
+    refusal = refusal_of(lambda: importer(catalog).run(ImportRequest(DEMO), body(entities)))
+
+    assert refusal.code == "importFileInvalid"
+    assert [(e["entityId"], e["path"]) for e in refusal.extra["validationErrors"]] == [
+        ("board", "[1].availableFilters[1].data.name"), ("board", "[1].availableFilters[2].data.name")]
+    assert "'customer'" in refusal.extra["validationErrors"][1]["message"]
+    assert len(catalog.calls) == 1 and catalog.calls[0]["withVariables"] is True
+
+
+def test_a_variable_filter_of_a_combined_reports_child_is_accepted_its_type_read_as_optimize_reads_it():
+    """VariableType.getTypeForId ignores case; a combined report's reports count
+    (ProcessVariableService.getAllAuthorizedReportsRecursively)."""
+    store = FakeStore()
+    importer(catalog_with_variables([{"name": "amount", "type": "Double"}]), store).run(
+        ImportRequest(DEMO), body([process_report("child"), combined_report(COMBINED_UUID, ["child"]),
+                                   filtered_dashboard([COMBINED_UUID], variable_filter("amount", "double"))]))
+    assert store.documents[-1]["availableFilters"][0]["data"]["name"] == "amount"
+
+
+def test_variable_filters_are_not_checked_when_a_definition_has_no_variables_recorded():
+    """A catalog entry registered without variables is unknown: the file imports as it did before."""
+    store = FakeStore()
+    importer(catalog_with_variables(None), store).run(
+        ImportRequest(DEMO), body([process_report(REPORT_UUID),
+                                   filtered_dashboard([REPORT_UUID], variable_filter("anything", "String"))]))
+    assert len(store.documents) == 2
+
+
+def test_without_variable_filters_the_catalog_is_not_asked_for_variables():
+    catalog = catalog_with_variables([])
+    importer(catalog).run(ImportRequest(DEMO),
+                          body([process_report(REPORT_UUID), dashboard("d", [REPORT_UUID])]))
+    assert [call["withVariables"] for call in catalog.calls] == [False]

@@ -22,6 +22,7 @@ from catalog_svc.domain.model import (
     User,
     version_order,
 )
+from contracts.catalog_rpc import ProcessVariable
 from optimize_runtime.messaging.outbox import Outbox
 from optimize_runtime.store.write_gate import WriteGate
 
@@ -232,6 +233,9 @@ def _definition_document(definition: Definition, xml: str | None) -> dict:
         "name": definition.name,
         "hasXml": bool(xml),
         "xml": xml,
+        # registered without variables: what was recorded stays (another registration may not know them)
+        **({} if definition.variables is None else
+           {"variables": [variable.as_message() for variable in definition.variables]}),
     }
 
 
@@ -243,7 +247,12 @@ def _definition(document: dict) -> Definition:
         document.get("tenantId"),
         document.get("name"),
         bool(document.get("hasXml")),
+        _variables(document.get("variables")),
     )
+
+
+def _variables(recorded: list[dict] | None) -> tuple[ProcessVariable, ...] | None:
+    return None if recorded is None else tuple(ProcessVariable.from_message(v) for v in recorded)
 
 
 def _collection_document(collection: Collection, revision: int) -> dict:

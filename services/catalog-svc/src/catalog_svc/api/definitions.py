@@ -11,6 +11,7 @@ from catalog_svc.api.schemas import (
     RegisteredSchema,
 )
 from catalog_svc.domain.model import Definition, version_order
+from contracts.catalog_rpc import ProcessVariable
 from contracts.errors import ErrorCode, ServiceError
 from optimize_runtime.http import Blueprint, require_superuser, superusers_only
 
@@ -21,14 +22,22 @@ blueprint.before_request(superusers_only)  # before any body is parsed
 
 def definitions_from(items: list[dict]) -> list[tuple[Definition, str | None]]:
     return [(Definition(item["type"], item["key"], item["version"], item["tenantId"],
-                        item["name"] or item["key"], bool(item["xml"])), item["xml"]) for item in items]
+                        item["name"] or item["key"], bool(item["xml"]), _variables(item.get("variables"))),
+             item["xml"]) for item in items]
+
+
+def _variables(items: list[dict] | None) -> tuple[ProcessVariable, ...] | None:
+    if items is None:
+        return None
+    return tuple(dict.fromkeys(ProcessVariable(item["name"], item["type"]) for item in items))
 
 
 @blueprint.post("")
 @blueprint.arguments(DefinitionSchema(many=True))
 @blueprint.response(200, RegisteredSchema)
 def register(items: list[dict]):
-    """Registers definitions or updates them (name, XML); registering the same one again changes nothing."""
+    """Registers definitions or updates them (name, XML, variables); registering the same one again changes
+    nothing."""
     require_superuser()
     return {"registered": catalog().definitions.register(definitions_from(items))}
 
@@ -69,6 +78,7 @@ def _grouped(deployments) -> dict:
         "name": latest.name,
         "versions": sorted({d.version for d in deployments}, key=version_order),
         "tenantIds": sorted({d.tenant_id for d in deployments}, key=lambda t: (t is not None, t or "")),
-        "deployments": [{"version": d.version, "tenantId": d.tenant_id, "name": d.name, "hasXml": d.has_xml}
+        "deployments": [{"version": d.version, "tenantId": d.tenant_id, "name": d.name, "hasXml": d.has_xml,
+                         "variables": None if d.variables is None else [v.as_message() for v in d.variables]}
                         for d in deployments],
     }

@@ -39,7 +39,8 @@ class CatalogRpc:
         xml = self.wiring.definitions.xml_of(v.xml_source.id for v in check.definitions if v.xml_source)
         return {
             "collection": check.collection.as_message() if check.collection else None,
-            "definitions": [_import_verdict(v, xml) for v in check.definitions],
+            "definitions": [_import_verdict(v, xml, params.get("withVariables", False))
+                            for v in check.definitions],
             "forbiddenDefinitions": [f.as_message() for f in check.forbidden],
             "collections": self._accesses(user, params.get("collectionIds") or []),
         }
@@ -88,7 +89,8 @@ def _ref(ref: DefinitionRef) -> dict:
             "tenantIds": list(ref.tenant_ids)}
 
 
-def _import_verdict(verdict: DefinitionVerdict, xml: dict[str, str]) -> dict:
+def _import_verdict(verdict: DefinitionVerdict, xml: dict[str, str], with_variables: bool) -> dict:
+    variables = verdict.variables if with_variables else None
     return {
         **_ref(verdict.ref),
         "name": verdict.name,
@@ -101,4 +103,5 @@ def _import_verdict(verdict: DefinitionVerdict, xml: dict[str, str]) -> dict:
         "inScope": verdict.in_scope,
         "tenantsOutOfScope": list(verdict.tenants_out_of_scope),
         "xml": xml.get(verdict.xml_source.id) if verdict.xml_source else None,
+        "variables": None if variables is None else [v.as_message() for v in variables],
     }

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from contracts.catalog_rpc import DEFINITION_TYPES, ROLES
+from contracts.catalog_rpc import DEFINITION_TYPES, ROLES, VARIABLE_TYPES
 
 DEFINITION_TYPE = validate.OneOf(DEFINITION_TYPES)
 IDENTITY_TYPE = validate.OneOf(("user", "group"))
@@ -16,6 +16,12 @@ def tenant_list(**kwargs) -> fields.List:
     return fields.List(fields.String(allow_none=True, validate=NON_EMPTY), **kwargs)
 
 
+class VariableSchema(Schema):
+    name = fields.String(required=True, validate=NON_EMPTY)
+    type = fields.String(required=True, validate=validate.OneOf(VARIABLE_TYPES),
+                         metadata={"description": "Optimize's VariableType id"})
+
+
 class DefinitionSchema(Schema):
     type = fields.String(required=True, validate=DEFINITION_TYPE)
     key = fields.String(required=True, validate=NON_EMPTY)
@@ -23,6 +29,13 @@ class DefinitionSchema(Schema):
     version = fields.String(required=True, validate=VERSION)
     tenantId = fields.String(allow_none=True, load_default=None, validate=NON_EMPTY)
     xml = fields.String(allow_none=True, load_default=None, load_only=True)
+    variables = fields.List(
+        fields.Nested(VariableSchema), allow_none=True, load_default=None,
+        metadata={"description": (
+            "The process variables of this deployment, as Optimize knows them from its instances. An import "
+            "refuses a dashboard variable filter that no definition of the dashboard's reports has; a "
+            "dashboard reading a definition registered without `variables` is not checked. Omitted on a "
+            "later registration: what was recorded stays.")})
 
 
 class RegisteredSchema(Schema):
@@ -34,6 +47,8 @@ class DeploymentSchema(Schema):
     tenantId = fields.String(allow_none=True)
     name = fields.String(allow_none=True)
     hasXml = fields.Boolean()
+    variables = fields.List(fields.Nested(VariableSchema), allow_none=True,
+                            metadata={"description": "null: none recorded"})
 
 
 class DefinitionKeySchema(Schema):

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from contracts.catalog_rpc import CollectionAccess, ForbiddenDefinition
+from contracts.catalog_rpc import CollectionAccess, ForbiddenDefinition, ProcessVariable
 
 PROCESS, DECISION = "process", "decision"
 USER, GROUP = "user", "group"
@@ -67,6 +67,8 @@ class Definition:
     tenant_id: Tenant
     name: str | None = None
     has_xml: bool = False
+    # None: none recorded (unknown), as for every definition registered without them
+    variables: tuple[ProcessVariable, ...] | None = None
 
     @property
     def id(self) -> str:
@@ -169,6 +171,8 @@ class DefinitionVerdict:
     in_scope: bool | None = None
     tenants_out_of_scope: tuple[Tenant, ...] = ()
     xml_source: Definition | None = None  # the deployment whose XML the importer should use
+    # of the deployments the reference reads; None when any of them has none recorded
+    variables: tuple[ProcessVariable, ...] | None = None
 
 
 @dataclass(frozen=True)

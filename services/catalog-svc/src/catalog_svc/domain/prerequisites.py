@@ -27,7 +27,7 @@ from catalog_svc.domain.model import (
     User,
     version_order,
 )
-from contracts.catalog_rpc import CollectionAccess, ForbiddenDefinition
+from contracts.catalog_rpc import CollectionAccess, ForbiddenDefinition, ProcessVariable
 
 DeploymentsByKey = Mapping[tuple[str, str], Sequence[Definition]]
 
@@ -80,7 +80,19 @@ def existence(ref: DefinitionRef, deployed: Sequence[Definition]) -> DefinitionV
     return DefinitionVerdict(
         ref, exists=bool(existing), name=latest.name if latest else None, missing_tenants=missing_tenants,
         existing_versions=tuple(existing), missing_versions=tuple(missing),
-        xml_source=latest if latest is not None and latest.has_xml else None)
+        xml_source=latest if latest is not None and latest.has_xml else None,
+        variables=variables_read(ref, usable, existing))
+
+
+def variables_read(ref: DefinitionRef, usable: Sequence[Definition],
+                   existing_versions: Sequence[str]) -> tuple[ProcessVariable, ...] | None:
+    """The variables of every deployment the reference reads (its listed versions; "all"/"latest": any),
+    as Optimize's ProcessVariableNameRequestDto asks them by key, versions and tenants. None when one of
+    those deployments has no variables recorded, or none exists: unknown, nothing may be concluded."""
+    read = usable if ref.any_version else [d for d in usable if d.version in existing_versions]
+    if not read or any(d.variables is None for d in read):
+        return None
+    return tuple(dict.fromkeys(v for d in read for v in d.variables or ()))
 
 
 def latest_deployment(ref: DefinitionRef, usable: Sequence[Definition],

@@ -19,11 +19,11 @@ class ImportCatalog:
         self._catalog = catalog
 
     def check_import(self, user: Identity, collection_id: str | None, definitions: list[DefinitionRef], *,
-                     check_authorization: bool) -> ImportCheck:
+                     check_authorization: bool, with_variables: bool = False) -> ImportCheck:
         return ImportCheck.from_result(self._catalog.call(
             CHECK_IMPORT, {"user": user.as_rpc_user(), "collectionId": collection_id,
                            "definitions": [definition.as_message() for definition in definitions],
-                           "checkAuthorization": check_authorization},
+                           "checkAuthorization": check_authorization, "withVariables": with_variables},
             not_done="nothing was imported"))
 
     def check_authoring(self, user: Identity, collection_id: str | None, definitions: list[DefinitionRef],

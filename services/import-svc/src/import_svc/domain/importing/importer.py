@@ -15,6 +15,7 @@ from contracts.errors import ErrorCode, ServiceError, not_found
 from contracts.events import ENTITY_DELETED, ENTITY_IMPORTED, IMPORT_REJECTED, new_event
 from contracts.export_file import read_export_file
 from contracts.export_file.json_path import json_path
+from import_svc.domain.importing.dashboard_variables import needs_variables, unknown_variable_filter_errors
 from import_svc.domain.importing.entity_rules import (
     description_problems,
     instant_preview_problem,
@@ -59,8 +60,9 @@ class Idempotency:
 
 class Catalog(Protocol):
     def check_import(self, user: Identity, collection_id: str | None, definitions: list[DefinitionRef], *,
-                     check_authorization: bool) -> ImportCheck:
-        """The catalog's verdict on every reference, the collection and the user, in one call."""
+                     check_authorization: bool, with_variables: bool = False) -> ImportCheck:
+        """The catalog's verdict on every reference, the collection and the user, in one call (with each
+        definition's recorded variables when `with_variables`)."""
 
 
 class AtomicImports(Protocol):
@@ -174,6 +176,8 @@ class Importer:
         validation_errors = list(reading.validation_errors)
         if isinstance(data, list):
             validation_errors += self._unstorable_entity_errors(data, reading.entities)
+        validation_errors += unknown_variable_filter_errors(reading.entities, verdict,
+                                                            _positions(data, reading.entities))
         problems: list[ImportProblem | None] = []
         if validation_errors:
             problems.append(file_invalid(validation_errors))
@@ -200,7 +204,7 @@ class Importer:
         identity = request.identity
         verdict = CatalogVerdict.of(self.catalog.check_import(
             identity, request.collection_id, distinct_references(entities),
-            check_authorization=not identity.public_api))
+            check_authorization=not identity.public_api, with_variables=needs_variables(entities)))
         if request.collection_id is not None:
             collection = verdict.collection
             if collection is None or not collection.exists:
@@ -276,3 +280,15 @@ class Importer:
         return new_event(event_type, request.identity.user_id, entity_ids,
                          collection_id=request.collection_id, request_id=request.request_id,
                          details=details)
+
+
+def _positions(data: object, entities: list[dict]) -> dict[str, tuple[int, ...]]:
+    """Each entity's position in the file, by id (a single object is the whole file: no position)."""
+    if not isinstance(data, list):
+        return {}
+    ids = {entity["id"] for entity in entities}
+    positions: dict[str, tuple[int, ...]] = {}
+    for position, original in enumerate(data):
+        if isinstance(original, dict) and original.get("id") in ids:
+            positions.setdefault(original["id"], (position,))
+    return positions
