@@ -51,6 +51,23 @@ def test_definitions_are_registered_idempotently_and_listed_by_key(catalog, admi
     assert [(d["type"], d["key"]) for d in everything] == [("decision", "risk"), ("process", "invoice")]
 
 
+def test_definitions_are_registered_with_their_process_variables_as_documented(catalog, admin):
+    amount = {"name": "amount", "type": "Double"}
+    body = [{"type": "process", "key": "invoice", "version": "1", "variables": [amount, amount]},
+            {"type": "process", "key": "invoice", "version": "2"}]
+    assert catalog.post("/api/definition", json=body, headers=admin).status_code == 200
+    [listed] = catalog.get("/api/definition?key=invoice", headers=admin).json
+    assert [d["variables"] for d in listed["deployments"]] == [[amount], None]
+    wrong = [{"type": "process", "key": "invoice", "version": "1",
+              "variables": [{"name": "a", "type": "Text"}]}]
+    refused = catalog.post("/api/definition", json=wrong, headers=admin)
+    assert (refused.status_code, refused.json["errorCode"]) == (400, "badRequestError")
+    assert "variables" in str(refused.json["validationErrors"])
+    documented = catalog.get("/openapi.json").json["components"]["schemas"]
+    assert "variables" in documented["Definition"]["properties"]
+    assert "Double" in documented["Variable"]["properties"]["type"]["enum"]
+
+
 def test_a_definition_is_deleted_whole_or_by_version_and_tenant(catalog, admin):
     body = [INVOICE_V1, {**INVOICE_V1, "version": "2"}, {**INVOICE_V1, "tenantId": "t1"}]
     catalog.post("/api/definition", json=body, headers=admin)

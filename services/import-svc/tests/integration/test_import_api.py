@@ -277,8 +277,8 @@ def test_a_retried_import_is_counted_as_replayed_not_as_a_new_import(installatio
 
 
 def test_a_dashboard_variable_filter_naming_a_variable_its_reports_lack_is_refused(installation, monkeypatch):
-    """Optimize's DashboardService.validateVariableFiltersExistInReports (optimize/backend,
-    io/camunda/optimize/service/dashboard/DashboardService.java), with the variables of the tiles' reports'
+    """Follows optimize/backend/src/main/java/io/camunda/optimize/service/dashboard/DashboardService.java
+    (validateVariableFiltersExistInReports), with the variables of the tiles' reports'
     definitions from the catalog, as ProcessVariableService.getVariableNamesForAuthorizedReports collects
     them: refused with importFileInvalid naming the dashboard and the filter; accepted once the catalog
     records the variable. One catalog call per import either way."""

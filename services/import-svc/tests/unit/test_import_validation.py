@@ -498,10 +498,10 @@ def catalog_with_variables(variables):
 
 
 def test_a_variable_filter_no_report_of_the_dashboard_has_is_refused_naming_the_dashboard_and_path():
-    """DashboardService.validateVariableFiltersExistInReports (optimize/backend, io.camunda.optimize.service
-    .dashboard.DashboardService): the (name, type) of each variable filter must be among the variables
-    ProcessVariableService.getVariableNamesForAuthorizedReports finds for the tiles' reports; on import the
-    failure is importFileInvalid."""
+    """Follows optimize/backend/src/main/java/io/camunda/optimize/service/dashboard/DashboardService.java
+    (validateVariableFiltersExistInReports): the (name, type) of each variable filter must be among the
+    variables that service/variable/ProcessVariableService.java (getVariableNamesForAuthorizedReports) finds
+    for the tiles' reports; on import the failure is importFileInvalid."""
     catalog = catalog_with_variables([{"name": "amount", "type": "Double"}])
     entities = [process_report(REPORT_UUID),
                 filtered_dashboard([REPORT_UUID], variable_filter("amount", "Double"),
@@ -540,3 +540,10 @@ def test_without_variable_filters_the_catalog_is_not_asked_for_variables():
     importer(catalog).run(ImportRequest(DEMO),
                           body([process_report(REPORT_UUID), dashboard("d", [REPORT_UUID])]))
     assert [call["withVariables"] for call in catalog.calls] == [False]
+
+
+def test_a_variable_filter_on_a_dashboard_without_process_reports_is_refused_whatever_the_catalog_knows():
+    """Optimize asks for the variables of no report and finds none: every variable filter is invalid."""
+    refusal = refusal_of(lambda: importer(catalog_with_variables(None)).run(
+        ImportRequest(DEMO), body([filtered_dashboard([], variable_filter("amount", "Double"))])))
+    assert [e["path"] for e in refusal.extra["validationErrors"]] == ["[0].availableFilters[0].data.name"]
