@@ -187,3 +187,33 @@ def test_exit_codes_for_unreachable_unauthenticated_and_wrong_usage(served):
     assert unauthenticated.returncode == 4 and "unauthorizedError" in unauthenticated.stderr
     assert transfer("copy", "--dashboard", "d").returncode == 64
     assert transfer("export", "-o", "x.json", "--url", served.url).returncode == 64
+
+
+def test_copy_again_with_mode_overwrite_updates_the_earlier_copy_and_refuses_what_was_changed_there(
+        a_with_the_dashboard):
+    """Promotion: copied with --mode overwrite three times, B keeps one set of the seven entities; an entity
+    edited in B stops the next promotion (exit 2, named) until --overwrite-modified."""
+    a, b, dashboard_id, target, collection_id = a_with_the_dashboard
+    env = {"OPTIMIZE_FROM_URL": a.url, "OPTIMIZE_FROM_TOKEN": a.token(),
+           "OPTIMIZE_TO_URL": b.url, "OPTIMIZE_TO_TOKEN": b.token()}
+    promote = ("--json", "copy", "--dashboard", dashboard_id, "--into", collection_id, "--mode", "overwrite")
+
+    first = transfer(*promote, env=env)
+    assert first.returncode == 0, first.stderr
+    ids = [item["id"] for item in json.loads(first.stdout)["imported"]]
+    again = transfer(*promote, env=env)
+    assert again.returncode == 0, again.stderr
+    assert [(item["id"], item["action"]) for item in json.loads(again.stdout)["imported"]] == [
+        (entity_id, "unchanged") for entity_id in ids]
+
+    report_id = ids[0]
+    target._send_json("import", "PUT", f"/api/report/{report_id}", {"name": "Edited in B"})
+    refused = transfer("copy", "--dashboard", dashboard_id, "--into", collection_id, "--mode", "overwrite",
+                       env=env)
+    assert refused.returncode == 2, refused.stderr + refused.stdout
+    assert "importConflict" in refused.stderr and "Edited in B" in refused.stdout, refused.stdout
+    forced = transfer(*promote, "--overwrite-modified", env=env)
+    assert forced.returncode == 0, forced.stderr
+    actions = [item["action"] for item in json.loads(forced.stdout)["imported"]]
+    assert actions == ["updated"] + ["unchanged"] * 6
+    assert sorted(entity["id"] for entity in target.entities(collection_id)) == sorted(ids)

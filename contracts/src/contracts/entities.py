@@ -8,9 +8,15 @@ a report's `data`, a dashboard's tiles, filters and flags.
     {_id, id, entityType, exportEntityType, reportType, combined, name, description, collectionId,
      owner, lastModifier, created, lastModified, schemaVersion, importId, <content>}
 
+An imported entity also carries `sourceId` (its id in the file it came from: a later import of the same
+file with mode=overwrite finds it by it) and `importDigest` (`content_digest` as the import wrote it:
+when the entity's digest differs, a user changed it since).
+
 Pure functions, no database access.
 """
 
+import hashlib
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -98,6 +104,20 @@ def stored_time(moment: datetime) -> datetime:
     """A UTC time as MongoDB keeps it (milliseconds), so that a document reads back equal."""
     moment = moment.astimezone(UTC)
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+SOURCE_ID = "sourceId"
+IMPORT_DIGEST = "importDigest"
+
+
+def content_digest(document: dict) -> str:
+    """What a user can change of an entity (name, description, content), as one digest: equal digests,
+    equal entities."""
+    fields = ("name", "description", *content_fields(document["exportEntityType"]))
+    content = {field: document.get(field) for field in fields}
+    text = json.dumps([document["exportEntityType"], content], sort_keys=True, ensure_ascii=False,
+                      separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def stored_entity_from_export(entity: dict, *, entity_id: str, owner: str, collection_id: str | None,

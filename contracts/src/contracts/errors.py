@@ -17,6 +17,7 @@ class ErrorCode(StrEnum):
     NON_TENANT_SCOPE_COMPLIANT_CONFLICT = "nonTenantScopeCompliantConflict"
     IMPORT_NAME_INVALID = "importNameInvalid"
     IMPORT_DESCRIPTION_INVALID = "importDescriptionInvalid"
+    IMPORT_CONFLICT = "importConflict"
     BAD_REQUEST = "badRequestError"
     UNAUTHORIZED = "unauthorizedError"
     FORBIDDEN = "forbiddenError"
@@ -43,6 +44,7 @@ ERROR_STATUS: dict[ErrorCode, int] = {
     ErrorCode.NON_TENANT_SCOPE_COMPLIANT_CONFLICT: 409,
     ErrorCode.IMPORT_NAME_INVALID: 400,
     ErrorCode.IMPORT_DESCRIPTION_INVALID: 400,
+    ErrorCode.IMPORT_CONFLICT: 409,
     ErrorCode.BAD_REQUEST: 400,
     ErrorCode.UNAUTHORIZED: 401,
     ErrorCode.FORBIDDEN: 403,
@@ -70,6 +72,7 @@ IMPORT_ERROR_PRIORITY: tuple[ErrorCode, ...] = (
     ErrorCode.NON_TENANT_SCOPE_COMPLIANT_CONFLICT,
     ErrorCode.IMPORT_NAME_INVALID,
     ErrorCode.IMPORT_DESCRIPTION_INVALID,
+    ErrorCode.IMPORT_CONFLICT,
 )
 
 

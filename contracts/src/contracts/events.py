@@ -13,13 +13,15 @@ EVENT_CONTRACT_VERSION = 1
 
 ENTITY_IMPORTED = "entity.imported"
 ENTITY_CREATED = "entity.created"
+# An import with mode=overwrite replaced entities an earlier import made (their ids stay).
+ENTITY_UPDATED = "entity.updated"
 ENTITY_DELETED = "entity.deleted"
 ENTITY_EXPORTED = "entity.exported"
 IMPORT_REJECTED = "import.rejected"
 # The catalog's: a collection was deleted (collectionId); its entities go with it.
 COLLECTION_DELETED = "collection.deleted"
-EVENT_TYPES = (ENTITY_IMPORTED, ENTITY_CREATED, ENTITY_DELETED, ENTITY_EXPORTED, IMPORT_REJECTED,
-               COLLECTION_DELETED)
+EVENT_TYPES = (ENTITY_IMPORTED, ENTITY_CREATED, ENTITY_UPDATED, ENTITY_DELETED, ENTITY_EXPORTED,
+               IMPORT_REJECTED, COLLECTION_DELETED)
 
 
 def _in_utc(moment: datetime) -> None:
@@ -38,6 +40,14 @@ class _Details(Schema):
 class EntityImportedDetails(_Details):
     importId = fields.Str()
     sourceIds = fields.List(fields.Str())  # the ids in the file, in the order of entityIds
+
+
+class EntityUpdatedDetails(EntityImportedDetails):
+    """An import with mode=overwrite: the entities (entityIds) it replaced in place, from these ids in
+    the file."""
+    # Set when the update undid another event (an overwrite revoked: its entities are back as they were).
+    cause = fields.Str()
+    causeEventId = fields.UUID()
 
 
 class EntityCreatedDetails(_Details):
@@ -68,6 +78,7 @@ class CollectionDeletedDetails(_Details):
 
 EVENT_DETAILS: dict[str, type[Schema]] = {
     ENTITY_IMPORTED: EntityImportedDetails, ENTITY_CREATED: EntityCreatedDetails,
+    ENTITY_UPDATED: EntityUpdatedDetails,
     ENTITY_DELETED: EntityDeletedDetails, ENTITY_EXPORTED: EntityExportedDetails,
     IMPORT_REJECTED: ImportRejectedDetails, COLLECTION_DELETED: CollectionDeletedDetails,
 }
@@ -144,6 +155,7 @@ _CREATED_DETAILS = {"entityType": lambda value: value in ("report", "dashboard")
                     "exportEntityType": _text, "name": _text_or_null}
 _DETAILS_FIELDS = {
     ENTITY_IMPORTED: {"importId": _text, "sourceIds": _texts},
+    ENTITY_UPDATED: {"importId": _text, "sourceIds": _texts, "cause": _text, "causeEventId": _uuid},
     ENTITY_CREATED: _CREATED_DETAILS,
     ENTITY_DELETED: {**_CREATED_DETAILS, "cause": _text, "causeEventId": _uuid},
     ENTITY_EXPORTED: {"entityType": _text, "requested": _texts, "collectionIds": _texts},

@@ -8,6 +8,14 @@ committed and the marker is cleared). A reader shows an entity that has an `impo
 journal holds a record in state `committed` with that `importId`. Entities without `importId`
 (authored one at a time) are always shown: each of them is one single-document write.
 
+An import with mode=overwrite changes entities an earlier import made without ever showing a mix: it
+replaces each one's document by the new version (its own `importId` and `pending` marker) that keeps the
+version shown until then whole under `previous` (`PREVIOUS_VERSION`). A reader shows the top version when
+its import is committed, else the `previous` one by the same rule (`visible_version`). So the commit
+record switches every entity of the import at once; an import that dies before it leaves the previous
+versions shown, and whoever removes its entities (the import itself, a retry taking over, the sweeper)
+puts the previous version back instead of deleting. Once committed, `previous` is dropped with the marker.
+
 The record (field names are the constants below):
 
     {
@@ -63,6 +71,32 @@ EVENTS_RELAYED = "eventsRelayed"
 
 # The field an entity document carries while its import is not known to be committed.
 PENDING_MARKER = "pending"
+# The version an overwriting import replaced, shown until that import commits.
+PREVIOUS_VERSION = "previous"
+
+
+def visible_version(document: dict, committed: Callable[[str], bool]) -> dict | None:
+    """The version of an entity document a reader shows (without `previous`), or None: the top one when
+    it was authored or its import is committed, else the previous version by the same rule."""
+    version: dict | None = document
+    while version is not None:
+        import_id = version.get(IMPORT_ID)
+        if import_id is None or committed(import_id):
+            return {name: value for name, value in version.items() if name != PREVIOUS_VERSION} \
+                if PREVIOUS_VERSION in version else version
+        version = version.get(PREVIOUS_VERSION)
+    return None
+
+
+def import_ids_of(document: dict) -> list[str]:
+    """Every import id a document's versions name: the top one's and the previous versions'."""
+    ids = []
+    version: dict | None = document
+    while version is not None:
+        if (import_id := version.get(IMPORT_ID)) is not None:
+            ids.append(import_id)
+        version = version.get(PREVIOUS_VERSION)
+    return ids
 
 
 def record_id(user_id: str, idempotency_key: str | None, import_id: str) -> str:

@@ -12,6 +12,7 @@ from contracts.events import (
     ENTITY_DELETED,
     ENTITY_EXPORTED,
     ENTITY_IMPORTED,
+    ENTITY_UPDATED,
     EVENT_SCHEMA,
     EVENT_TYPES,
     IMPORT_REJECTED,
@@ -22,6 +23,8 @@ from contracts.events import (
 
 DETAILS = {
     ENTITY_IMPORTED: {"importId": "i1", "sourceIds": ["s1", "s2"]},
+    ENTITY_UPDATED: {"importId": "i1", "sourceIds": ["s1", "s2"], "cause": "import.revoked",
+                     "causeEventId": "12345678-1234-4234-8234-123456789abc"},
     ENTITY_CREATED: {"entityType": "report", "exportEntityType": "single_process_report", "name": "R"},
     ENTITY_DELETED: {"entityType": "dashboard", "exportEntityType": "dashboard", "name": None,
                      "cause": COLLECTION_DELETED, "causeEventId": "12345678-1234-4234-8234-123456789abc"},

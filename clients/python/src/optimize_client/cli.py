@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +90,27 @@ class ImportOptions:
     collection_id: str | None = None
     dry_run: bool = False
     mode: str | None = None
+    overwrite_modified: bool = False
+
+    def but(self, **changes) -> "ImportOptions":
+        return replace(self, **changes)
+
+
+MODES = ("newCopies", "overwrite")
+
+
+def mode_options(command):
+    for option in reversed([
+        click.option("--mode", type=click.Choice(MODES), default=None,
+                     help="newCopies (the default): every entity becomes a new copy. overwrite: update "
+                          "what an earlier import of the same entities made in the same collection (or your "
+                          "private entities), keeping its id"),
+        click.option("--overwrite-modified", is_flag=True,
+                     help="With --mode overwrite: also replace entities changed in the target since their "
+                          "import (otherwise the import is refused naming them)"),
+    ]):
+        command = option(command)
+    return command
 
 
 def client_options(prefix: str = "", env_prefix: str = "OPTIMIZE_", what: str = "the installation"):
@@ -187,7 +208,7 @@ def run_import(client: OptimizeClient, output: Output, file: bytes | list[dict],
     label = "Dry run of the import" if options.dry_run else "Importing"
     with output.step(f"{label} {where}"):
         return client.import_file(file, collection_id=options.collection_id, dry_run=options.dry_run,
-                                  mode=options.mode)
+                                  mode=options.mode, overwrite_modified=options.overwrite_modified)
 
 
 @cli.command("import")
@@ -195,13 +216,16 @@ def run_import(client: OptimizeClient, output: Output, file: bytes | list[dict],
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--collection", help="Import into this collection (else privately)")
 @click.option("--dry-run", is_flag=True, help="Check everything and show what would happen, writing nothing")
+@mode_options
 @click.pass_context
-def import_command(ctx, url, token, catalog_url, export_url, import_url, file: Path, collection, dry_run):
+def import_command(ctx, url, token, catalog_url, export_url, import_url, file: Path, collection, dry_run,
+                   mode, overwrite_modified):
     """Import an export file into an installation, privately or into a collection."""
     output: Output = ctx.obj["output"]
     client = make_client(ctx, url, token, catalog_url, export_url, import_url)
-    imported = run_import(client, output, file.read_bytes(), ImportOptions(collection, dry_run))
-    title = "Dry run: the import would create" if dry_run else "Imported"
+    imported = run_import(client, output, file.read_bytes(),
+                          ImportOptions(collection, dry_run, mode, overwrite_modified))
+    title = _dry_run_title(imported) if dry_run else "Imported"
     output.result([_imported_json(item) for item in imported],
                   lambda: output.out.print(imported_table(imported, title)))
 
@@ -214,9 +238,10 @@ def import_command(ctx, url, token, catalog_url, export_url, import_url, file: P
 @selection_options
 @click.option("--into", "into_collection", help="Import into this collection of the target (else privately)")
 @click.option("--dry-run", is_flag=True, help="Stop after the dry run: show what would happen")
+@mode_options
 @click.pass_context
 def copy_command(ctx, from_url, from_token, to_url, to_token, reports, dashboards, collection,
-                 into_collection, dry_run):
+                 into_collection, dry_run, mode, overwrite_modified):
     """Copy reports and dashboards (or a collection's) from one installation to another: export, a dry run
     on the target that prints every problem, then the import."""
     require_selection(reports, dashboards, collection)
@@ -225,13 +250,13 @@ def copy_command(ctx, from_url, from_token, to_url, to_token, reports, dashboard
     target = make_client(ctx, to_url, to_token, what="--to-url")
     entities = export_file(source, output, reports, dashboards, collection)
     output.err.print(f"Exported {len(entities)} entities from {from_url}", highlight=False)
-    options = ImportOptions(into_collection, dry_run=True)
-    preview = run_import(target, output, entities, options)
+    options = ImportOptions(into_collection, mode=mode, overwrite_modified=overwrite_modified)
+    preview = run_import(target, output, entities, options.but(dry_run=True))
     if dry_run:
         output.result({"exported": len(entities), "dryRun": [_imported_json(item) for item in preview]},
-                      lambda: output.out.print(imported_table(preview, "Dry run: the import would create")))
+                      lambda: output.out.print(imported_table(preview, _dry_run_title(preview))))
         return
-    imported = run_import(target, output, entities, ImportOptions(into_collection))
+    imported = run_import(target, output, entities, options)
     output.result({"exported": len(entities), "imported": [_imported_json(item) for item in imported]},
                   lambda: output.out.print(imported_table(imported, f"Copied to {to_url}")))
 
@@ -302,8 +327,23 @@ def _summary(entity: dict) -> dict:
 
 
 def _imported_json(item: ImportedEntity) -> dict:
-    return {"id": item.id, "entityType": item.entity_type, "sourceId": item.source_id,
-            "upgradedFrom": item.upgraded_from, "warnings": item.warnings}
+    answer = {"id": item.id, "entityType": item.entity_type, "sourceId": item.source_id,
+              "upgradedFrom": item.upgraded_from, "warnings": item.warnings}
+    if item.action is not None:
+        answer["action"] = item.action
+    return answer
+
+
+def _dry_run_title(items: list[ImportedEntity]) -> str:
+    return "Dry run: the import would do" if any(item.action for item in items) else \
+        "Dry run: the import would create"
+
+
+def _actions(items: list[ImportedEntity]) -> str:
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item.action or "created"] = counts.get(item.action or "created", 0) + 1
+    return ", ".join(f"{action} {count}" for action, count in counts.items())
 
 
 def entity_table(entities: list[dict], title: str) -> Table:
@@ -320,13 +360,20 @@ def entity_table(entities: list[dict], title: str) -> Table:
 
 
 def imported_table(items: list[ImportedEntity], title: str) -> Table:
-    table = PlainTable(title=f"{title} ({len(items)} entities)", title_justify="left")
-    for column in ("type", "id in the file", "new id", "upgraded from", "warnings"):
+    """What an import did or would do; with the action of each entity when the import said it
+    (mode=overwrite)."""
+    with_action = any(item.action for item in items)
+    counted = f"{len(items)} entities: {_actions(items)}" if with_action else f"{len(items)} entities"
+    table = PlainTable(title=f"{title} ({counted})", title_justify="left")
+    columns = ("type", "id in the file", "action", "id", "upgraded from", "warnings") if with_action else \
+        ("type", "id in the file", "new id", "upgraded from", "warnings")
+    for column in columns:
         table.add_column(column, overflow="fold")
     for item in items:
-        table.add_row(item.entity_type, item.source_id, item.id or "(dry run)",
-                      str(item.upgraded_from) if item.upgraded_from is not None else "-",
-                      "; ".join(item.warnings) or "-")
+        cells = [item.entity_type, item.source_id, *([item.action or "-"] if with_action else []),
+                 item.id or "(dry run)", str(item.upgraded_from) if item.upgraded_from is not None else "-",
+                 "; ".join(item.warnings) or "-"]
+        table.add_row(*cells)
     return table
 
 
@@ -361,7 +408,9 @@ def problem_rows(category: dict) -> list[tuple[str, str]]:
                      f"file version {index.get('sourceIndexVersion')}, this installation reads up to "
                      f"{index.get('targetIndexVersion')}"))
     for item in category.get("conflictedItems") or []:
-        rows.append((f"{item.get('type')} {item.get('name')}", f"id {item.get('id')}"))
+        changed = (f", changed by {item.get('lastModifier')} at {item.get('lastModified')}"
+                   if item.get("lastModifier") else "")
+        rows.append((f"{item.get('type')} {item.get('name')}", f"id {item.get('id')}{changed}"))
     for entity in category.get("entities") or []:
         if isinstance(entity, dict):
             rows.append((f"{entity.get('exportEntityType') or 'entity'} \"{entity.get('name')}\"",

@@ -28,11 +28,13 @@ class ImportedEntity:
     source_id: str
     upgraded_from: int | None = None
     warnings: list[str] = field(default_factory=list)
+    # mode=overwrite: "created", "updated" (id kept) or "unchanged" (nothing written); None otherwise.
+    action: str | None = None
 
     @classmethod
     def from_json(cls, item: dict) -> "ImportedEntity":
         return cls(item.get("id"), item.get("entityType", ""), item.get("sourceId", ""),
-                   item.get("upgradedFrom"), list(item.get("warnings") or []))
+                   item.get("upgradedFrom"), list(item.get("warnings") or []), item.get("action"))
 
 
 @dataclass(frozen=True)
@@ -128,12 +130,15 @@ class OptimizeClient:
 
     def import_file(self, file: list[dict] | bytes, *, collection_id: str | None = None,
                     dry_run: bool = False, idempotency_key: str | None = None, mode: str | None = None,
-                    public: bool = False) -> list[ImportedEntity]:
+                    public: bool = False, overwrite_modified: bool = False) -> list[ImportedEntity]:
         """Import an export file (entities, or the file's bytes unchanged) privately or into a collection.
-        `mode` is passed on as the import's `mode` parameter when given (the services decide what modes
-        exist). A dry run answers what the import would do and writes nothing."""
+        `mode` is passed on as the import's `mode` parameter when given: `newCopies` (the default: every
+        entity a new copy) or `overwrite` (update what an earlier import of the same entities made in the
+        same target; entities changed there since are refused with importConflict unless
+        `overwrite_modified`). A dry run answers what the import would do and writes nothing."""
         body = file if isinstance(file, bytes | bytearray) else json.dumps(file).encode()
-        params = {"collectionId": collection_id, "dryRun": "true" if dry_run else None, "mode": mode}
+        params = {"collectionId": collection_id, "dryRun": "true" if dry_run else None, "mode": mode,
+                  "overwriteModified": "true" if overwrite_modified else None}
         key = idempotency_key or str(uuid.uuid4())
         path = "/api/public/import" if public else "/api/import"
         response = self._request("import", "POST", path, params=params, data=bytes(body),
@@ -141,8 +146,9 @@ class OptimizeClient:
         return [ImportedEntity.from_json(item) for item in response.json()]
 
     def dry_run(self, file: list[dict] | bytes, *, collection_id: str | None = None,
-                mode: str | None = None) -> list[ImportedEntity]:
-        return self.import_file(file, collection_id=collection_id, dry_run=True, mode=mode)
+                mode: str | None = None, overwrite_modified: bool = False) -> list[ImportedEntity]:
+        return self.import_file(file, collection_id=collection_id, dry_run=True, mode=mode,
+                                overwrite_modified=overwrite_modified)
 
     # --- entity lists -------------------------------------------------------------------------------
 

@@ -8,14 +8,25 @@ A read that spans several documents must not show part of an import that committ
 running (its cursor may have passed documents that were inserted after it went by). So an import
 learned to be committed after such a read started makes the read run once more; an import that turns
 out to be committed only during that second run is left out of it, whole. The second run and the
-journal question happen once per import per process: later reads find it remembered."""
+journal question happen once per import per process: later reads find it remembered.
+
+A document an overwriting import changed holds the version it replaced under `previous`: the version
+shown is chosen by the same rule (`contracts.import_journal.visible_version`), so a read shows every
+entity of an overwrite in its new version or every one in its old, never a mix."""
 
 import threading
 from collections.abc import Callable
 
 from pymongo.database import Database
 
-from contracts.import_journal import COMMITTED, IMPORT_ID, JOURNAL_COLLECTION, STATE
+from contracts.import_journal import (
+    COMMITTED,
+    IMPORT_ID,
+    JOURNAL_COLLECTION,
+    STATE,
+    import_ids_of,
+    visible_version,
+)
 
 _REMEMBERED_MAX = 200_000
 
@@ -34,12 +45,12 @@ class ImportVisibility:
             self._remember([import_id])
 
     def one(self, read: Callable[[], dict | None]) -> dict | None:
-        """A single document, or None when there is none or it is not visible."""
+        """The visible version of a single document, or None when there is none or it is not visible."""
         document = read()
         if document is None:
             return None
         self._learn(_import_ids([document]))
-        return document if self._visible(document) else None
+        return self._version(document, frozenset())
 
     def many(self, read: Callable[[], list[dict]]) -> list[dict]:
         """The visible documents of a read over several documents, never part of one import."""
@@ -48,22 +59,23 @@ class ImportVisibility:
         import_ids = _import_ids(documents)
         self._learn(import_ids)
         if not self._learned_since(import_ids, started):
-            return [document for document in documents if self._visible(document)]
+            return self._versions(documents, frozenset())
         started = self._generation
         documents = read()
         import_ids = _import_ids(documents)
         self._learn(import_ids)
-        late = self._learned_since(import_ids, started)
-        return [document for document in documents
-                if self._visible(document) and document.get(IMPORT_ID) not in late]
+        return self._versions(documents, self._learned_since(import_ids, started))
 
-    def _visible(self, document: dict) -> bool:
-        import_id = document.get(IMPORT_ID)
-        return import_id is None or import_id in self._committed
+    def _versions(self, documents: list[dict], late: frozenset[str]) -> list[dict]:
+        return [version for document in documents if (version := self._version(document, late)) is not None]
 
-    def _learned_since(self, import_ids: set[str], generation: int) -> set[str]:
+    def _version(self, document: dict, late: frozenset[str]) -> dict | None:
         committed = self._committed
-        return {import_id for import_id in import_ids if committed.get(import_id, -1) > generation}
+        return visible_version(document, lambda import_id: import_id in committed and import_id not in late)
+
+    def _learned_since(self, import_ids: set[str], generation: int) -> frozenset[str]:
+        committed = self._committed
+        return frozenset(import_id for import_id in import_ids if committed.get(import_id, -1) > generation)
 
     def _learn(self, import_ids: set[str]) -> None:
         unknown = [import_id for import_id in import_ids if import_id not in self._committed]
@@ -87,4 +99,4 @@ class ImportVisibility:
 
 
 def _import_ids(documents: list[dict]) -> set[str]:
-    return {import_id for document in documents if (import_id := document.get(IMPORT_ID)) is not None}
+    return {import_id for document in documents for import_id in import_ids_of(document)}

@@ -6,10 +6,12 @@ an imported entity only once its import is committed (`optimize_runtime.store.im
 from collections.abc import Iterable
 
 from contracts.entities import COLLECTIONS, SUMMARY_FIELDS
+from contracts.import_journal import PREVIOUS_VERSION
 from optimize_runtime.store.entity_lookup import EntityLookup
 
-# The entity list needs no content: a dashboard's tiles or a report's data can be large.
-_SUMMARY_PROJECTION = dict.fromkeys(SUMMARY_FIELDS, True)
+# The entity list needs no content: a dashboard's tiles or a report's data can be large. The version an
+# overwrite in progress replaced comes whole (only while that import runs): it may be the one shown.
+_SUMMARY_PROJECTION = dict.fromkeys((*SUMMARY_FIELDS, PREVIOUS_VERSION), True)
 
 
 class ReadOnlyEntityStore(EntityLookup):

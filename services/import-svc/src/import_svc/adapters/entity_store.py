@@ -3,7 +3,9 @@
 
 An import writes its entities with a `pending` marker and makes them visible with one write to its
 journal record (`import_journal.py`), which also records its events; every read here shows an imported
-entity only once that record is committed (`ImportVisibility`). An authoring create or delete is one
+entity only once that record is committed (`ImportVisibility`). An overwriting import replaces a
+document by its new version holding the replaced one under `previous`, shown until the import commits
+(`contracts.import_journal`). An authoring create or delete is one
 transaction: the entity, its event in the outbox, and (in a collection) the collection's state document.
 On MongoDB that is atomic. On the embedded server a process killed inside it may leave the entity
 written without its event (or the event without the entity): never an entity half written.
@@ -16,13 +18,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 import bson
 from bson.raw_bson import RawBSONDocument
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING, ReplaceOne, ReturnDocument
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
-from contracts.entities import COLLECTIONS, collection_of
+from contracts.entities import COLLECTIONS, SOURCE_ID, collection_of
 from contracts.errors import ErrorCode, ServiceError, not_found
-from contracts.import_journal import PENDING_MARKER
+from contracts.import_journal import IMPORT_ID, PENDING_MARKER, PREVIOUS_VERSION
+from import_svc.domain.importing.overwrite import EarlierCopy
 from optimize_runtime.messaging.outbox import Outbox
 from optimize_runtime.store.entity_lookup import EntityLookup
 from optimize_runtime.store.import_visibility import ImportVisibility
@@ -89,6 +92,9 @@ class EntityStore(EntityLookup):
                 collection.create_index([("importId", ASCENDING)], name="importId", sparse=True)
                 # Only entities of imports in progress (or left by dead ones) carry it: the sweeper's index.
                 collection.create_index([(PENDING_MARKER, ASCENDING)], name=PENDING_MARKER, sparse=True)
+                # An overwriting import looks up what earlier imports made in its target.
+                collection.create_index([(SOURCE_ID, ASCENDING), ("collectionId", ASCENDING)],
+                                        name=SOURCE_ID, sparse=True)
 
     def insert(self, document: dict, events: Sequence[dict] = ()) -> None:
         """One entity, visible at once, and `events` recorded in the outbox with it (one transaction).
@@ -119,10 +125,21 @@ class EntityStore(EntityLookup):
             self._outbox.record(events, session=session)
 
     def delete_import(self, import_id: str, events: Sequence[dict] = ()) -> int:
-        """Deletes every entity of this import (committed or not) and records `events` with it; how many."""
+        """Undoes every entity of this import (committed or not): one it overwrote gets the version it
+        replaced back (kept until the import is settled), one it created is deleted; records `events` with
+        it; how many."""
         def delete(session: ClientSession) -> int:
-            deleted = sum(self._db[name].delete_many({"importId": import_id}, session=session).deleted_count
-                          for name in COLLECTIONS.values())
+            deleted = 0
+            for name in COLLECTIONS.values():
+                collection = self._db[name]
+                with_previous = {IMPORT_ID: import_id, PREVIOUS_VERSION: {"$exists": True}}
+                overwritten = list(collection.find(with_previous, session=session))
+                if overwritten:
+                    deleted += collection.bulk_write([ReplaceOne(
+                        {"_id": document["_id"], IMPORT_ID: import_id}, document[PREVIOUS_VERSION])
+                        for document in overwritten], ordered=False, session=session).matched_count
+                created = {IMPORT_ID: import_id, PREVIOUS_VERSION: {"$exists": False}}
+                deleted += collection.delete_many(created, session=session).deleted_count
             # Even when a collection's deletion took them first: the import was announced, so is its end.
             self._record(events, session)
             return deleted
@@ -165,26 +182,84 @@ class EntityStore(EntityLookup):
                 after_batch(name)
         return {name: [document["_id"] for document in batch] for name, batch in by_collection.items()}
 
-    def clear_pending(self, import_ids: list[str], written: Mapping[str, list[str]] | None = None) -> None:
-        """Removes the marker from entities of committed imports (their record decides already; this
-        only keeps the marker index small): those `written` (ids by collection, as `insert_pending` says)
-        found by their ids, else every marked one. By id, because the embedded server looks at every
-        document of a collection for a marker (its cost grew with the store), and MongoDB finds ids in its
-        primary index anyway."""
+    def overwrite_pending(self, overwrites: Iterable[tuple[dict, dict]], import_id: str,
+                          after_batch: Callable[[str], None] | None = None) -> dict[str, list[str]]:
+        """Replaces entities by new versions of an import, marked `pending: import_id`, each keeping the
+        version it replaces under `previous` (shown until the import commits); the ids replaced in each
+        collection. `overwrites`: (new version, the version it replaces as it was read). A replaced
+        entity that changed since it was read (edited, overwritten, deleted) fails the import with a
+        conflict: the caller undoes what was written (`delete_pending`).
+
+        One bulk write per collection, each replacement conditional on the entity being as read."""
+        by_collection: dict[str, list[ReplaceOne]] = {}
+        ids: dict[str, list[str]] = {}
+        too_large = []
+        for document, replaced in overwrites:
+            previous = {name: value for name, value in replaced.items()
+                        if name not in (PENDING_MARKER, PREVIOUS_VERSION)}
+            expected = {"_id": replaced["_id"], IMPORT_ID: replaced.get(IMPORT_ID),
+                        "lastModified": replaced["lastModified"]}
+            replacement = {**document, PENDING_MARKER: import_id, PREVIOUS_VERSION: previous}
+            if (problem := self.storage_problem(replacement)) is not None:
+                too_large.append({"entityId": document.get(SOURCE_ID), "path": "",
+                                  "message": f"Too large to overwrite in place together with the version it "
+                                             f"replaces: {problem} Import it with mode=newCopies."})
+            by_collection.setdefault(collection_of(document), []).append(ReplaceOne(expected, replacement))
+            ids.setdefault(collection_of(document), []).append(replaced["_id"])
+        if too_large:
+            raise ServiceError(ErrorCode.IMPORT_FILE_INVALID, "Entities are too large to be overwritten in "
+                               "place", validationErrors=too_large)
+        for name, batch in by_collection.items():
+            with self._gate.hold():
+                matched = self._db[name].bulk_write(batch, ordered=False).matched_count
+            if matched != len(batch):
+                raise ServiceError(
+                    ErrorCode.CONFLICT, f"{len(batch) - matched} of the {name} this import overwrites "
+                    "changed while it was being written; nothing was imported", "Try the import again",
+                    headers={"Retry-After": "1"})
+            if after_batch is not None:
+                after_batch(name)
+        return ids
+
+    def settle(self, import_id: str, overwritten: Mapping[str, list[str]]) -> None:
+        """Drops the versions a committed and verified overwrite replaced (ids by collection)."""
+        for name, ids in overwritten.items():
+            with self._gate.hold():
+                self._db[name].update_many({"_id": {"$in": ids}, IMPORT_ID: import_id},
+                                           {"$unset": {PREVIOUS_VERSION: ""}})
+
+    def clear_pending(self, import_ids: list[str], written: Mapping[str, list[str]] | None = None, *,
+                      keep_previous: bool = False) -> None:
+        """Removes the marker (and, unless `keep_previous`, the version an overwrite replaced) from entities
+        of committed imports (their record decides already; this only keeps the marker index small): those
+        `written` (ids by collection, as `insert_pending` says) found by their ids, else every marked one.
+        By id, because the embedded server looks at every document of a collection for a marker (its cost
+        grew with the store), and MongoDB finds ids in its primary index anyway."""
         for name in COLLECTIONS.values() if written is None else written:
             query = {PENDING_MARKER: {"$in": import_ids}}
             if written is not None:
                 query = {"_id": {"$in": written[name]}, **query}
             with self._gate.hold():
-                self._db[name].update_many(query, {"$unset": {PENDING_MARKER: ""}})
+                dropped = {PENDING_MARKER: ""} if keep_previous else {
+                    PENDING_MARKER: "", PREVIOUS_VERSION: ""}
+                self._db[name].update_many(query, {"$unset": dropped})
 
     def delete_pending(self, import_ids: list[str]) -> int:
-        """Deletes the still-marked entities of imports that will never commit; how many."""
-        deleted = 0
+        """Undoes the still-marked entities of imports that will never commit: an entity an import
+        overwrote gets its previous version back, one it created is deleted; how many were undone."""
+        undone = 0
         for name in COLLECTIONS.values():
+            collection = self._db[name]
+            overwritten = list(collection.find({PENDING_MARKER: {"$in": import_ids},
+                                                PREVIOUS_VERSION: {"$exists": True}}))
             with self._gate.hold():
-                deleted += self._db[name].delete_many({PENDING_MARKER: {"$in": import_ids}}).deleted_count
-        return deleted
+                if overwritten:
+                    undone += collection.bulk_write([ReplaceOne(
+                        {"_id": document["_id"], PENDING_MARKER: document[PENDING_MARKER]},
+                        document[PREVIOUS_VERSION]) for document in overwritten], ordered=False).matched_count
+                undone += collection.delete_many({PENDING_MARKER: {"$in": import_ids},
+                                                  PREVIOUS_VERSION: {"$exists": False}}).deleted_count
+        return undone
 
     def pending_import_ids(self) -> set[str]:
         """The imports whose entities still carry a pending marker."""
@@ -194,17 +269,25 @@ class EntityStore(EntityLookup):
     def update(self, entity_type: str, entity_id: str, fields: dict) -> dict | None:
         """Sets `fields` on the entity; the updated document, or None when there is none.
 
-        The whole document is replaced, guarded by its `lastModified` so that a change made meanwhile is
-        not lost: nx-27017 stores a datetime given to `$set` as a string."""
+        The whole document is replaced, guarded by its `lastModified` (and import) so that a change made
+        meanwhile is not lost: nx-27017 stores a datetime given to `$set` as a string. An entity that an
+        import in progress is overwriting is a conflict: the change would be lost or undone with it."""
         collection = self._db[collection_of(entity_type)]
         with self._gate.hold():
             for _ in range(_UPDATE_ATTEMPTS):
-                current = self.visibility.one(lambda: collection.find_one({"_id": entity_id}))
+                stored = collection.find_one({"_id": entity_id})
+                current = self.visibility.one(lambda stored=stored: stored)
                 if current is None:
                     return None
+                if current.get(IMPORT_ID) != stored.get(IMPORT_ID):
+                    raise ServiceError(ErrorCode.CONFLICT, f"An import is overwriting {entity_type} "
+                                       f"'{entity_id}' right now", "Try again when it has ended",
+                                       headers={"Retry-After": "5"}, id=entity_id)
+                expected = {"_id": entity_id, "lastModified": current["lastModified"]}
+                if current.get(IMPORT_ID) is not None:
+                    expected[IMPORT_ID] = current[IMPORT_ID]
                 updated = collection.find_one_and_replace(
-                    {"_id": entity_id, "lastModified": current["lastModified"]}, {**current, **fields},
-                    return_document=ReturnDocument.AFTER)
+                    expected, {**current, **fields}, return_document=ReturnDocument.AFTER)
                 if updated is not None:
                     return updated
         raise ServiceError(ErrorCode.CONFLICT, f"{entity_type} '{entity_id}' is being changed meanwhile",
@@ -214,7 +297,9 @@ class EntityStore(EntityLookup):
         """Whether there was such an entity (an entity of an import in progress is none); `events` are
         recorded in the outbox with the deletion (one transaction)."""
         collection = self._db[collection_of(entity_type)]
-        found = self.visibility.one(lambda: collection.find_one({"_id": entity_id}, {"importId": True}))
+        # The replaced version too: it is the one shown while an overwrite of the entity is in progress.
+        found = self.visibility.one(lambda: collection.find_one({"_id": entity_id},
+                                                                {IMPORT_ID: True, PREVIOUS_VERSION: True}))
         if found is None:
             return False
 
@@ -226,3 +311,25 @@ class EntityStore(EntityLookup):
 
         with self._gate.session(self._db.client) as session:
             return session.with_transaction(delete)
+
+    def earlier_copies(self, source_ids: list[str], collection_id: str | None,
+                       owner: str) -> list[EarlierCopy]:
+        """The visible entities imported from these source ids into the collection (None: the owner's
+        private entities); one query per collection."""
+        ids = list(dict.fromkeys(source_ids))
+        if not ids:
+            return []
+        query: dict = {SOURCE_ID: {"$in": ids}, "collectionId": collection_id}
+        if collection_id is None:
+            query = {SOURCE_ID: {"$in": ids}, "collectionId": {"$eq": None}, "owner": owner}
+        stored_import: dict[str, str | None] = {}
+
+        def read() -> list[dict]:
+            # One batch for all (up to 16 MB), also where earlier imports made a few copies of each.
+            documents = [document for name in COLLECTIONS.values()
+                         for document in self._db[name].find(query, batch_size=2 * len(ids) + 100)]
+            stored_import.update((document["_id"], document.get(IMPORT_ID)) for document in documents)
+            return documents
+
+        return [EarlierCopy(document, document.get(IMPORT_ID) != stored_import[document["_id"]])
+                for document in self.visibility.many(read)]

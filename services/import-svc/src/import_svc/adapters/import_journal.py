@@ -2,14 +2,17 @@
 
 1. The journal record is inserted `pending` (for a retry-safe import its id is the user's key, so
    inserting it claims the key) with this process as owner and a lease it keeps renewing.
-2. The entities are inserted carrying `importId` and a `pending` marker: invisible to every reader.
+2. The entities are inserted carrying `importId` and a `pending` marker: invisible to every reader. An
+   overwrite replaces the entities it updates by new versions with the same marker, each holding the
+   version it replaces under `previous`: readers keep showing that one.
 3. ONE update of the record, conditional on this attempt still owning it, commits the import: from
    then on every reader shows all of its entities.
 4. The markers are cleared (only to keep the sweeper's index small; readers ask the record).
 
 A process killed anywhere leaves a pending record whose owner is dead, or no record, plus marked
-entities: readers never show them, a retry with the same key takes the record over, and the sweeper
-removes the rest. No multi-document transaction is involved, so this holds on the embedded server and
+entities: readers never show them (an overwritten entity shows its previous version), a retry with the
+same key takes the record over, and the sweeper removes the rest (and puts previous versions back).
+No multi-document transaction is involved, so this holds on the embedded server and
 on MongoDB alike, for imports of any size the limits allow. The record's fields: `contracts.import_journal`.
 """
 
@@ -25,6 +28,7 @@ from pymongo import ASCENDING
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError, InvalidOperation, PyMongoError
 
+from contracts.entities import collection_of
 from contracts.errors import ErrorCode, ServiceError, service_unavailable
 from contracts.import_journal import (
     COMMITTED,
@@ -41,7 +45,7 @@ from contracts.import_journal import (
 )
 from import_svc.adapters.entity_store import EntityStore
 from import_svc.adapters.pause_points import PausePoints
-from import_svc.domain.importing import Idempotency, ImportPlan
+from import_svc.domain.importing import EarlierCopy, Idempotency, ImportPlan
 from optimize_runtime.store.write_gate import WriteGate
 
 log = logging.getLogger(__name__)
@@ -169,16 +173,39 @@ class ImportJournal:
             raise
 
     def revoke(self, plan: ImportPlan, events: list[dict]) -> None:
-        """Undoes a committed import: its entities are deleted, `events` recorded with the deletion. Its
-        record stays committed (a replay of its Idempotency-Key answers the outcome, whose entities are
-        gone)."""
+        """Undoes a committed import: the entities it created are deleted, those it overwrote get their
+        previous version back, `events` recorded with that. Its record stays committed (a replay of its
+        Idempotency-Key answers the outcome, whose entities are gone or back as they were)."""
         try:
             self._entities.delete_import(plan.import_id, events)
         except PyMongoError as error:
             raise _store_down(error) from error
 
+    def settle(self, plan: ImportPlan) -> None:
+        """After a committed overwrite was verified: the versions it replaced are dropped. Best effort: one
+        left behind is never shown (its import is committed) and goes with the entity's next change."""
+        overwritten: dict[str, list[str]] = {}
+        for document, _ in plan.overwrites:
+            overwritten.setdefault(collection_of(document), []).append(document["_id"])
+        try:
+            self._entities.settle(plan.import_id, overwritten)
+        except PyMongoError as error:
+            log.warning("could not drop the versions committed import %s replaced: %r", plan.import_id, error)
+
     def storage_problem(self, entity: dict) -> str | None:
         return self._entities.storage_problem(entity)
+
+    def earlier_copies(self, source_ids: list[str], collection_id: str | None,
+                       owner: str) -> list[EarlierCopy]:
+        """As the entity store finds them; when some are held by an overwrite that died, what it left is
+        swept first (a retry right after a crash need not wait for the sweeper)."""
+        try:
+            copies = self._entities.earlier_copies(source_ids, collection_id, owner)
+            if any(copy.being_overwritten for copy in copies) and self.sweep().deleted_entities:
+                copies = self._entities.earlier_copies(source_ids, collection_id, owner)
+            return copies
+        except PyMongoError as error:
+            raise _store_down(error) from error
 
     def _claim(self, record: str, plan: ImportPlan, idempotency: Idempotency | None) -> list[dict] | None:
         """Inserts the pending record, or takes over the record of a dead attempt with the same key;
@@ -225,7 +252,9 @@ class ImportJournal:
                        events: list[dict], recheck: Callable[[], None] | None) -> list[dict]:
         with _Heartbeat(self, record, plan.import_id) as heartbeat:
             written = self._entities.insert_pending(
-                plan.documents, plan.import_id, after_batch=lambda name: self._pause("batch-written"))
+                plan.created, plan.import_id, after_batch=lambda name: self._pause("batch-written"))
+            overwritten = self._entities.overwrite_pending(
+                plan.overwrites, plan.import_id, after_batch=lambda name: self._pause("batch-written"))
             if self.before_commit is not None:
                 self.before_commit(plan)
             self._pause("entities-written")
@@ -234,14 +263,17 @@ class ImportJournal:
             if heartbeat.lost:
                 raise _Lost()
             with self._gate.hold():
+                commit = commit_update(outcome, events, now_ms())
                 committed = self._journal.update_one(commit_filter(record, plan.import_id),
-                                                     commit_update(outcome, events, now_ms())).matched_count
+                                                     commit).matched_count
         if not committed:
             raise _Lost()
         self._entities.visibility.remember_committed(plan.import_id)
         self._pause("committed")
         try:
             self._entities.clear_pending([plan.import_id], written)
+            # The replaced versions stay until `settle`: a revoke right after the commit puts them back.
+            self._entities.clear_pending([plan.import_id], overwritten, keep_previous=True)
         except PyMongoError as error:  # committed already: the sweeper clears the markers later
             log.warning("could not clear the pending markers of committed import %s: %r",
                         plan.import_id, error)

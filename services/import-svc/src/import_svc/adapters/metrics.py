@@ -18,10 +18,13 @@ ENTITIES_WRITTEN = Counter(
 
 class ImportMetrics:
     def imported(self, outcome: list[dict]) -> None:
-        """An import that wrote these entities."""
+        """An import that wrote these entities (overwriting: updated ones as updated, unchanged not)."""
         IMPORTS.labels("imported", "").inc()
-        for entity_type, count in collections.Counter(entity["entityType"] for entity in outcome).items():
-            self.written(entity_type, "imported", count)
+        operation = {"created": "imported", "updated": "updated"}
+        written = collections.Counter((entity["entityType"], operation[entity.get("action", "created")])
+                                      for entity in outcome if entity.get("action") != "unchanged")
+        for (entity_type, how), count in written.items():
+            self.written(entity_type, how, count)
 
     def replayed(self) -> None:
         """A retry (same Idempotency-Key) answered with the first import's result: nothing written."""

@@ -5,7 +5,7 @@ from flask import current_app, request
 from marshmallow import Schema, fields, validate
 
 from contracts.errors import ErrorCode, ServiceError
-from import_svc.domain.importing import Importer, ImportRequest, payload_too_large
+from import_svc.domain.importing import MODES, NEW_COPIES, Importer, ImportRequest, payload_too_large
 from optimize_runtime.cyclic_gc import cyclic_gc_paused
 from optimize_runtime.http import (
     Blueprint,
@@ -39,6 +39,13 @@ class ImportQuerySchema(Schema):
     dryRun = fields.Boolean(load_default=False,
                             metadata={"description": "Check everything and answer as the import would, "
                                                      "writing nothing"})
+    mode = fields.String(load_default=NEW_COPIES, validate=validate.OneOf(MODES), metadata={
+        "description": "newCopies (as Optimize): every entity becomes a new copy. overwrite: an entity "
+                       "imported here before (same source id, same collection or the same user's private "
+                       "entities) is updated in place, keeping its id; the others are created"})
+    overwriteModified = fields.Boolean(load_default=False, metadata={
+        "description": "With mode=overwrite: also overwrite entities changed here since their import "
+                       "(otherwise a 409 importConflict names them)"})
 
 
 class PublicImportQuerySchema(ImportQuerySchema):
@@ -46,9 +53,12 @@ class PublicImportQuerySchema(ImportQuerySchema):
 
 
 class ImportedEntitySchema(Schema):
-    id = fields.String(allow_none=True, metadata={"description": "The new id (null in a dry run)"})
+    id = fields.String(allow_none=True, metadata={"description": "The new id (null in a dry run), or the "
+                                                                 "kept id of an updated or unchanged entity"})
     entityType = fields.String(metadata={"description": "report or dashboard"})
     sourceId = fields.String(metadata={"description": "The id the entity has in the file"})
+    action = fields.String(metadata={"description": "With mode=overwrite: created, updated (in place, id "
+                                                    "kept) or unchanged (nothing written)"})
     upgradedFrom = fields.Integer(metadata={"description": "The sourceIndexVersion it was upgraded from"})
     warnings = fields.List(fields.String())
 
@@ -76,7 +86,7 @@ def _read_body(max_bytes: int) -> bytearray:
     return body
 
 
-def _import(collection_id: str | None, dry_run: bool) -> list[dict]:
+def _import(collection_id: str | None, dry_run: bool, mode: str, overwrite_modified: bool) -> list[dict]:
     identity = require_export_import_access()
     if collection_id is None:
         require_entity_editor()
@@ -86,7 +96,7 @@ def _import(collection_id: str | None, dry_run: bool) -> list[dict]:
                                                   "characters")
     importer = _importer()
     import_request = ImportRequest(identity, collection_id, dry_run=dry_run, idempotency_key=key,
-                                   request_id=request_id())
+                                   request_id=request_id(), mode=mode, overwrite_modified=overwrite_modified)
     try:
         body = _read_body(current_app.extensions["import"].config.max_import_bytes)
     except ServiceError as refusal:  # too large: refused before the file is read
@@ -100,15 +110,17 @@ def _import(collection_id: str | None, dry_run: bool) -> list[dict]:
 @blueprint.arguments(ImportQuerySchema(), location="query", as_kwargs=True)  # made once, not per request
 @blueprint.doc(requestBody=_EXPORT_FILE_BODY, parameters=[_IDEMPOTENCY_KEY_PARAMETER])
 @blueprint.response(200, ImportedEntitySchema(many=True))
-def import_entities(collectionId: str | None, dryRun: bool):  # noqa: N803 - named as in the query
+def import_entities(collectionId: str | None, dryRun: bool, mode: str,  # noqa: N803 - named as in the query
+                    overwriteModified: bool):  # noqa: N803
     """Import an export file privately, or into a collection (superusers with editor or manager role)."""
-    return _import(collectionId, dryRun)
+    return _import(collectionId, dryRun, mode, overwriteModified)
 
 
 @blueprint.route("/api/public/import", methods=["POST"])
 @blueprint.arguments(PublicImportQuerySchema(), location="query", as_kwargs=True)
 @blueprint.doc(requestBody=_EXPORT_FILE_BODY, parameters=[_IDEMPOTENCY_KEY_PARAMETER])
 @blueprint.response(200, ImportedEntitySchema(many=True))
-def import_entities_public(collectionId: str, dryRun: bool):  # noqa: N803 - named as in the query
+def import_entities_public(collectionId: str, dryRun: bool, mode: str,  # noqa: N803 - named as in the query
+                           overwriteModified: bool):  # noqa: N803
     """Import an export file into a collection, as System User (public API token)."""
-    return _import(collectionId, dryRun)
+    return _import(collectionId, dryRun, mode, overwriteModified)

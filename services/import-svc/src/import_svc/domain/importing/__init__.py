@@ -2,11 +2,16 @@
 
 from import_svc.domain.importing.import_file import payload_too_large
 from import_svc.domain.importing.importer import AtomicImports, Catalog, Idempotency, Importer, ImportRequest
+from import_svc.domain.importing.overwrite import MODES, NEW_COPIES, OVERWRITE, EarlierCopy
 from import_svc.domain.importing.plan import ImportPlan, PlannedEntity
 from import_svc.domain.importing.refusal import ImportProblem, ImportRefused
 
 __all__ = [
+    "MODES",
+    "NEW_COPIES",
+    "OVERWRITE",
     "Catalog",
+    "EarlierCopy",
     "Idempotency",
     "ImportPlan",
     "ImportProblem",

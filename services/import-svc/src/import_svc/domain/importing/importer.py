@@ -12,7 +12,7 @@ from typing import Protocol
 from contracts.catalog_rpc import DefinitionRef, ImportCheck
 from contracts.entities import EDIT_ROLES, export_entity_from_stored
 from contracts.errors import ErrorCode, ServiceError, not_found
-from contracts.events import ENTITY_DELETED, ENTITY_IMPORTED, IMPORT_REJECTED, new_event
+from contracts.events import ENTITY_DELETED, ENTITY_IMPORTED, ENTITY_UPDATED, IMPORT_REJECTED, new_event
 from contracts.export_file import read_export_file
 from contracts.export_file.json_path import json_path
 from import_svc.domain.importing.dashboard_variables import needs_variables, unknown_variable_filter_errors
@@ -23,6 +23,15 @@ from import_svc.domain.importing.entity_rules import (
     name_problem,
 )
 from import_svc.domain.importing.import_file import parse_import_file
+from import_svc.domain.importing.overwrite import (
+    CREATED,
+    NEW_COPIES,
+    OVERWRITE,
+    UPDATED,
+    EarlierCopy,
+    kept_copies,
+    modified_conflict,
+)
 from import_svc.domain.importing.plan import ImportPlan, plan_import
 from import_svc.domain.importing.prerequisites import (
     CatalogVerdict,
@@ -47,6 +56,10 @@ class ImportRequest:
     dry_run: bool = False
     idempotency_key: str | None = None
     request_id: str | None = None
+    # newCopies (Optimize's way: every entity a new copy) or overwrite (update what an earlier import of
+    # the same entities made here); overwriting copies users changed since needs overwrite_modified.
+    mode: str = NEW_COPIES
+    overwrite_modified: bool = False
 
 
 @dataclass(frozen=True)
@@ -76,13 +89,23 @@ class AtomicImports(Protocol):
     def write(self, plan: ImportPlan, outcome: list[dict], idempotency: Idempotency | None,
               events: list[dict] | None = None, recheck: Callable[[], None] | None = None) -> list[dict]:
         """Writes every document, visible to readers all at once or never (a killed write leaves nothing
-        visible): invisible first, then `recheck()` (raising refuses the import and removes what it
-        wrote), then one commit that also records `events`. Returns the outcome; when the key was
-        recorded meanwhile, writes nothing and returns the recorded outcome; when an import with the key
-        is still in progress, a 409 conflict."""
+        visible; an overwritten entity shows its previous version until then): invisible first, then
+        `recheck()` (raising refuses the import and removes what it wrote), then one commit that also
+        records `events`. Returns `outcome` itself; when the key was recorded meanwhile, writes nothing
+        and returns the recorded outcome; when an import with the key is still in progress, a 409
+        conflict."""
+
+    def earlier_copies(self, source_ids: list[str], collection_id: str | None,
+                       owner: str) -> list[EarlierCopy]:
+        """The visible entities earlier imports made from these source ids in the collection (or, for
+        None, among the owner's private entities)."""
 
     def revoke(self, plan: ImportPlan, events: list[dict]) -> None:
-        """Deletes the entities of a committed import and records `events` with that deletion."""
+        """Undoes a committed import (the entities it created deleted, those it overwrote back to their
+        previous version) and records `events` with that."""
+
+    def settle(self, plan: ImportPlan) -> None:
+        """After an overwrite is committed and verified: the versions it replaced are dropped."""
 
     def storage_problem(self, entity: dict) -> str | None:
         """Why the store could not hold this entity as one document (too large, say), or None."""
@@ -140,21 +163,32 @@ class Importer:
             self.counts.dry_run()
             return plan.outcome(dry_run=True)
         planned = plan.outcome()
-        imported = self._event(request, ENTITY_IMPORTED, plan.entity_ids, {
-            "importId": plan.import_id, "sourceIds": [item["sourceId"] for item in planned]})
-        # The event is recorded by the import's commit record itself, and relayed from there.
+        # The events are recorded by the import's commit record itself, and relayed from there.
+        events = self._events_of(request, plan)
         try:
-            outcome = self.store.write(plan, planned, idempotency, events=[imported],
+            outcome = self.store.write(plan, planned, idempotency, events=events,
                                        recheck=lambda: self.recheck(request, plan))
         except ServiceError as refusal:
             self.announce_rejection(request, refusal)
             raise
-        if [item["id"] for item in outcome] == plan.entity_ids:
-            self._verify_committed(request, plan, imported)
+        if outcome is planned:  # not the recorded outcome of an earlier attempt with the key
+            self._verify_committed(request, plan, events)
+            if plan.overwrites:
+                self.store.settle(plan)
             self.counts.imported(outcome)
         else:  # a concurrent retry with the same key committed first: its result is ours
             self.counts.replayed()
         return outcome
+
+    def _events_of(self, request: ImportRequest, plan: ImportPlan) -> list[dict]:
+        """entity.imported for the created entities, entity.updated for the overwritten ones."""
+        events = []
+        for event_type, action in ((ENTITY_IMPORTED, CREATED), (ENTITY_UPDATED, UPDATED)):
+            entities = [entity for entity in plan.entities if entity.action == action]
+            if entities:
+                events.append(self._event(request, event_type, [entity.id for entity in entities], {
+                    "importId": plan.import_id, "sourceIds": [entity.source_id for entity in entities]}))
+        return events
 
     def announce_rejection(self, request: ImportRequest, refusal: ServiceError) -> None:
         """`import.rejected` for a refusal of the import itself (not for a dry run, nor when a store or
@@ -194,9 +228,19 @@ class Importer:
             raise ImportRefused(problems)
 
         owner = request.identity.user_id
-        return plan_import(reading.entities, verdict, owner=owner, collection_id=request.collection_id,
+        kept = {}
+        if request.mode == OVERWRITE:
+            copies = self.store.earlier_copies([entity["id"] for entity in reading.entities],
+                                               request.collection_id, owner)
+            kept = kept_copies(reading.entities, copies)
+        plan = plan_import(reading.entities, verdict, owner=owner, collection_id=request.collection_id,
                            now=self.clock(), upgraded_from=reading.upgraded_from,
-                           reading_warnings=reading.warnings)
+                           reading_warnings=reading.warnings, mode=request.mode, kept=kept)
+        changed = [(entity.source_id, entity.replaces) for entity in plan.entities
+                   if entity.action == UPDATED and kept[entity.source_id].modified_since_import]
+        if changed and not request.overwrite_modified:
+            raise ImportRefused([modified_conflict(changed)])
+        return plan
 
     def _ask_catalog(self, request: ImportRequest, entities: list[dict]) -> CatalogVerdict:
         if not entities and request.collection_id is None:
@@ -234,7 +278,10 @@ class Importer:
     def _idempotency(self, request: ImportRequest, body: bytes) -> Idempotency | None:
         if request.idempotency_key is None or request.dry_run:
             return None
-        digest = hashlib.sha256(f"{request.collection_id}\n".encode() + body).hexdigest()
+        how = f"{request.collection_id}\n"
+        if request.mode != NEW_COPIES:  # a key reused with another mode is another request
+            how += f"{request.mode} {request.overwrite_modified}\n"
+        digest = hashlib.sha256(how.encode() + body).hexdigest()
         return Idempotency(request.identity.user_id, request.idempotency_key, digest)
 
     def recheck(self, request: ImportRequest, plan: ImportPlan) -> None:
@@ -249,12 +296,13 @@ class Importer:
         if problems:
             raise ImportRefused(problems)
 
-    def _verify_committed(self, request: ImportRequest, plan: ImportPlan, imported: dict) -> None:
+    def _verify_committed(self, request: ImportRequest, plan: ImportPlan, events: list[dict]) -> None:
         """Right after the commit, for an import into a collection: the catalog is asked once more, and a
         change made before the commit that the re-check could not see (the collection deleted, its scope
-        narrowed, the user demoted, between the re-check and the commit record) undoes the import: its
-        entities are deleted with `entity.deleted`, and the refusal is answered. A change after this answer
-        came after the commit, like any later change. A catalog that does not answer now leaves the import
+        narrowed, the user demoted, between the re-check and the commit record) undoes the import: the
+        entities it created are deleted with `entity.deleted`, those it overwrote get their previous
+        version back with `entity.updated`, and the refusal is answered. A change after this answer came
+        after the commit, like any later change. A catalog that does not answer now leaves the import
         (logged): nothing was decided."""
         if request.collection_id is None:
             return
@@ -265,9 +313,9 @@ class Importer:
                 log.warning("import %s into %s could not be verified after its commit: %s", plan.import_id,
                             request.collection_id, refusal)
                 return
-            revoked = self._event(request, ENTITY_DELETED, plan.entity_ids, {
-                "cause": "import.revoked", "causeEventId": imported["eventId"]})
-            self.store.revoke(plan, [revoked])
+            undone = {ENTITY_IMPORTED: ENTITY_DELETED, ENTITY_UPDATED: ENTITY_UPDATED}
+            self.store.revoke(plan, [self._event(request, undone[event["type"]], event["entityIds"], {
+                "cause": "import.revoked", "causeEventId": event["eventId"]}) for event in events])
             self.announce_rejection(request, refusal)
             raise
 
