@@ -69,6 +69,47 @@ class ImportVisibility:
     def _versions(self, documents: list[dict], late: frozenset[str]) -> list[dict]:
         return [version for document in documents if (version := self._version(document, late)) is not None]
 
+    def leading(self, read: Callable[[dict | None, int], list[dict]], count: int, *,
+                start: dict | None = None, batch_max: int = 20_000) -> list[tuple[dict, dict]]:
+        """The first `count` visible documents of an ordered read that comes in batches, each as stored and
+        in its visible version, never part of one import: `read(after, n)` gives the next `n` documents
+        after the document `after` (`start` at first), fewer only at the end. A batch that held documents of imports not committed is followed by one
+        twice as large (at most `batch_max`), until `count` are found or the read ends.
+
+        As with `many`, an import learned to be committed after the read started makes the read run once
+        more, and one learned to be committed during that second run is left out of it, whole."""
+        started = self._generation
+        documents, import_ids = self._leading(read, count, start, batch_max, started)
+        if not self._learned_since(import_ids, started):
+            return documents
+        started = self._generation
+        return self._leading(read, count, start, batch_max, started)[0]
+
+    def _leading(self, read: Callable[[dict | None, int], list[dict]], count: int, start: dict | None,
+                 batch_max: int, started: int) -> tuple[list[tuple[dict, dict]], set[str]]:
+        found: list[tuple[dict, dict]] = []
+        seen_imports: set[str] = set()
+        position, size = start, count
+
+        def known(import_id: str) -> bool:  # committed, and learned so before this run started
+            return self._committed.get(import_id, started + 1) <= started
+
+        while True:
+            batch = read(position, size)
+            import_ids = _import_ids(batch)
+            self._learn(import_ids)
+            seen_imports |= import_ids
+            found += [(document, version) for document in batch
+                      if (version := visible_version(document, known)) is not None]
+            if len(found) >= count or len(batch) < size:
+                return found[:count], seen_imports
+            position, size = batch[-1], min(size * 2, max(batch_max, count))
+
+    def uncommitted(self, import_ids: list[str]) -> list[str]:
+        """Those of these imports that are not committed (as far as the journal says now)."""
+        self._learn(set(import_ids))
+        return [import_id for import_id in import_ids if import_id not in self._committed]
+
     def _version(self, document: dict, late: frozenset[str]) -> dict | None:
         committed = self._committed
         return visible_version(document, lambda import_id: import_id in committed and import_id not in late)

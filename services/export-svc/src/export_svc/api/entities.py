@@ -6,7 +6,7 @@ from flask import current_app, request
 from marshmallow import Schema, fields, validate
 
 from export_svc.api.schemas import DashboardSchema, EntitySummarySchema, ReportSchema, seen_as_dict
-from export_svc.domain.reading import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, VisibleEntities, page_of
+from export_svc.domain.reading import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, VisibleEntities
 from optimize_runtime.http import Blueprint, current_identity
 
 _PAGE_HEADERS = {
@@ -50,7 +50,7 @@ def _reading() -> VisibleEntities:
 @blueprint.response(200, EntitySummarySchema(many=True), headers=_PAGE_HEADERS, description=_PAGING)
 def entity_list(limit: int, cursor: str | None):
     """The user's private entities and those of every collection the user has a role in."""
-    return _paged(page_of(_reading().entity_list(current_identity()), limit, cursor), limit)
+    return _paged(_reading().entity_list(current_identity(), limit, cursor), limit)
 
 
 @blueprint.get("/collection/<collection_id>/entities")
@@ -58,8 +58,7 @@ def entity_list(limit: int, cursor: str | None):
 @blueprint.response(200, EntitySummarySchema(many=True), headers=_PAGE_HEADERS, description=_PAGING)
 def collection_entities(collection_id: str, limit: int, cursor: str | None):
     """The entities of one collection the user has a role in."""
-    seen = _reading().collection_entities(current_identity(), collection_id)
-    return _paged(page_of(seen, limit, cursor), limit)
+    return _paged(_reading().collection_entities(current_identity(), collection_id, limit, cursor), limit)
 
 
 @blueprint.get("/report/<report_id>")

@@ -1,6 +1,6 @@
 """Response bodies of export-svc: entities as Optimize's REST API returns them."""
 
-from datetime import UTC
+from datetime import UTC, datetime
 
 from marshmallow import Schema, fields
 
@@ -18,6 +18,9 @@ class OptimizeDateTime(fields.DateTime):
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return None
+        if isinstance(value, str):  # the embedded server stores a `$set` date as text, in UTC
+            value = datetime.fromisoformat(value)
+            value = value if value.tzinfo else value.replace(tzinfo=UTC)
         value = value.astimezone(UTC)
         return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}+0000"
 

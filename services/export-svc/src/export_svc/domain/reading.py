@@ -5,7 +5,7 @@ Each call asks the catalog at most once, and not at all for the user's own priva
 import base64
 import binascii
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -22,8 +22,14 @@ class EntityListings(Protocol):
     """The part of the read-only entity store the entity list and single reads use."""
 
     def get(self, entity_id: str, entity_type: str | None = None) -> dict | None: ...
-    def summaries_visible_to(self, user_id: str, collection_ids: Iterable[str]) -> list[dict]: ...
     def summaries_in_collection(self, collection_id: str) -> list[dict]: ...
+
+    # A page of a list: up to `limit + 1` documents after the position (lastModified, id), newest first
+    # (`Page`), without content, the position of each, and how many the whole list holds.
+    def page_visible_to(self, user_id: str, collection_ids: Iterable[str], limit: int,
+                        after: tuple | None) -> tuple[list[dict], list[tuple], int]: ...
+    def page_in_collection(self, collection_id: str, limit: int,
+                           after: tuple | None) -> tuple[list[dict], list[tuple], int]: ...
 
 
 class CollectionRoles(AccessQuestions, Protocol):
@@ -51,31 +57,37 @@ class Page:
     next_cursor: str | None
 
 
-def page_of(seen: Sequence[Seen], limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None) -> Page:
-    """The page after `cursor` (from the previous page; None: the first). Keyed on the last item's
-    (lastModified, id), so that entities created or deleted meanwhile shift no page."""
-    start = 0
-    if cursor is not None:
-        after = _position(cursor)
-        start = next((index for index, item in enumerate(seen) if _key(item) < after), len(seen))
-    items = list(seen[start:start + limit])
-    more = start + limit < len(seen)
-    return Page(items, len(seen), _cursor(_key(items[-1])) if more and items else None)
+# A cursor's mark for a time stored as text (the embedded server stores a `$set` date so).
+_TEXT = "text"
 
 
-def _key(item: Seen) -> tuple[datetime, str]:
-    return item.document["lastModified"], item.document["id"]
+def page_of(documents: Sequence[dict], positions: Sequence[tuple], total: int, limit: int,
+            role_of: Callable[[dict], str]) -> Page:
+    """The page of the first `limit` of `documents` (the store's up to `limit + 1` after the cursor); a
+    next page when the store found more. Keyed on the last item's (lastModified, id), so that entities
+    created or deleted meanwhile shift no page."""
+    items = [Seen(document, role_of(document)) for document in documents[:limit]]
+    more = len(documents) > limit
+    return Page(items, total, _cursor(positions[len(items) - 1]) if more and items else None)
 
 
-def _cursor(key: tuple[datetime, str]) -> str:
-    moment, entity_id = key
-    text = json.dumps([moment.isoformat(), entity_id], separators=(",", ":"))
+def _cursor(position: tuple) -> str:
+    moment, entity_id = position
+    if isinstance(moment, datetime):
+        position = [moment.isoformat(), entity_id]
+    else:  # a time the embedded server stored as text: the text, marked as such
+        position = [str(moment), entity_id, _TEXT]
+    text = json.dumps(position, separators=(",", ":"))
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def _position(cursor: str) -> tuple[datetime, str]:
+
+def _position(cursor: str) -> tuple[datetime | str, str]:
     try:
-        moment, entity_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if isinstance(decoded, list) and len(decoded) == 3 and decoded[2] == _TEXT:
+            return str(decoded[0]), str(decoded[1])
+        moment, entity_id = decoded
         position = datetime.fromisoformat(moment), str(entity_id)
         if position[0].tzinfo is None:
             raise ValueError("a cursor's time has its zone")
@@ -93,13 +105,16 @@ class VisibleEntities:
     entities: EntityListings
     catalog: CollectionRoles
 
-    def entity_list(self, user: Identity) -> list[Seen]:
-        """Newest first, as Optimize lists them."""
+    def entity_list(self, user: Identity, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None) -> Page:
+        """The page after `cursor` (from the previous page; None: the first), newest first, as Optimize
+        lists them."""
         roles = _roles(self.catalog.collection_access(user, None))
-        documents = self.entities.summaries_visible_to(user.user_id, roles)
-        return _newest_first(Seen(document, _role_of(document, roles)) for document in documents)
+        after = None if cursor is None else _position(cursor)
+        documents, positions, total = self.entities.page_visible_to(user.user_id, roles, limit, after)
+        return page_of(documents, positions, total, limit, lambda document: _role_of(document, roles))
 
-    def collection_entities(self, user: Identity, collection_id: str) -> list[Seen]:
+    def collection_entities(self, user: Identity, collection_id: str, limit: int = DEFAULT_PAGE_SIZE,
+                            cursor: str | None = None) -> Page:
         access = self.catalog.collection_access(user, [collection_id]).get(collection_id)
         if access is None or not access.exists:
             raise not_found("Collection", collection_id)
@@ -107,8 +122,9 @@ class VisibleEntities:
             raise ServiceError(ErrorCode.FORBIDDEN,
                                f"User '{user.user_id}' has no role in collection '{collection_id}'",
                                collectionId=collection_id)
-        return _newest_first(Seen(document, access.role)
-                             for document in self.entities.summaries_in_collection(collection_id))
+        after = None if cursor is None else _position(cursor)
+        documents, positions, total = self.entities.page_in_collection(collection_id, limit, after)
+        return page_of(documents, positions, total, limit, lambda _document: access.role)
 
     def in_collection_for_services(self, entity_type: str, collection_id: str | None) -> list[dict]:
         """The reports or dashboards of a collection for the public API, as Optimize's PublicApiRestService
@@ -140,6 +156,3 @@ def _role_of(document: dict, roles: dict[str, str]) -> str:
     collection_id = document.get("collectionId")
     return OWNER_ROLE if collection_id is None else roles[collection_id]
 
-
-def _newest_first(seen: Iterable[Seen]) -> list[Seen]:
-    return sorted(seen, key=lambda item: (item.document["lastModified"], item.document["id"]), reverse=True)

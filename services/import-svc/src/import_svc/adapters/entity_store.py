@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 import bson
 from bson.raw_bson import RawBSONDocument
-from pymongo import ASCENDING, ReplaceOne, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, ReplaceOne, ReturnDocument
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
@@ -90,6 +90,13 @@ class EntityStore(EntityLookup):
                 collection.create_index([("owner", ASCENDING), ("collectionId", ASCENDING)],
                                         name="owner_collectionId")
                 collection.create_index([("importId", ASCENDING)], name="importId", sparse=True)
+                # The entity lists' pages (export-svc): a keyset read in their order (lastModified, then
+                # id, descending) within a collection, and among a user's private entities.
+                collection.create_index([("collectionId", ASCENDING), ("lastModified", DESCENDING),
+                                         ("id", DESCENDING)], name="collectionId_lastModified_id")
+                collection.create_index([("owner", ASCENDING), ("collectionId", ASCENDING),
+                                         ("lastModified", DESCENDING), ("id", DESCENDING)],
+                                        name="owner_collectionId_lastModified_id")
                 # Only entities of imports in progress (or left by dead ones) carry it: the sweeper's index.
                 collection.create_index([(PENDING_MARKER, ASCENDING)], name=PENDING_MARKER, sparse=True)
                 # An overwriting import looks up what earlier imports made in its target.
