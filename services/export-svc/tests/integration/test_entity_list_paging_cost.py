@@ -94,5 +94,6 @@ def test_a_time_stored_as_text_is_paged_after_every_date_and_listed_once(
             seen += [(entity["id"], entity["lastModified"]) for entity in response.json]
             cursor = response.headers.get("X-Next-Cursor")
             url = cursor and f"{path}?limit=1&cursor={cursor}"
-        assert [entity_id for entity_id, _ in seen] == ([made[1], made[0], made[2]] if as_text else made[::-1])
+        order = [made[1], made[0], made[2]] if as_text else made[::-1]
+        assert [entity_id for entity_id, _ in seen] == order
         assert seen[-1 if as_text else 0][1] == stored.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
