@@ -73,8 +73,9 @@ class ImportVisibility:
                 start: dict | None = None, batch_max: int = 20_000) -> list[tuple[dict, dict]]:
         """The first `count` visible documents of an ordered read that comes in batches, each as stored and
         in its visible version, never part of one import: `read(after, n)` gives the next `n` documents
-        after the document `after` (`start` at first), fewer only at the end. A batch that held documents of imports not committed is followed by one
-        twice as large (at most `batch_max`), until `count` are found or the read ends.
+        after the document `after` (`start` at first), fewer only at the end. A batch that held documents
+        of imports not committed is followed by one twice as large (at most `batch_max`), until `count`
+        are found or the read ends.
 
         As with `many`, an import learned to be committed after the read started makes the read run once
         more, and one learned to be committed during that second run is left out of it, whole."""
