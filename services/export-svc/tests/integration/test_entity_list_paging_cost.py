@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from pymongo import MongoClient, monitoring
 
-from contracts.import_journal import PENDING_MARKER
+from contracts.import_journal import PENDING_MARKER, PREVIOUS_VERSION
 from export_svc.app import create_app
 from export_svc.config import ExportConfig
 
@@ -97,3 +97,26 @@ def test_a_time_stored_as_text_is_paged_after_every_date_and_listed_once(
         order = [made[1], made[0], made[2]] if as_text else made[::-1]
         assert [entity_id for entity_id, _ in seen] == order
         assert seen[-1 if as_text else 0][1] == stored.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
+
+
+def test_while_an_overwrite_runs_its_entities_show_their_old_version_once_and_new_ones_none(
+        installation, servers, names, catalog, author, new_collection):
+    """An overwriting import not yet committed: the entity it changed is listed once, in the version it
+    replaced; an entity new in it is neither listed nor counted."""
+    finance = new_collection()
+    made = [author.process_report(f"R{index}", collection_id=finance) for index in range(3)]
+    reports = MongoClient(servers.mongodb_uri, tz_aware=True)[names.entities_db]["reports"]
+    old = reports.find_one({"_id": made[0]})
+    newer = old["lastModified"] + timedelta(hours=1)
+    running = {"importId": "running", PENDING_MARKER: "running", "lastModified": newer}
+    reports.replace_one({"_id": made[0]}, {**old, **running, "name": "New", PREVIOUS_VERSION: old})
+    reports.insert_one({**old, **running, "_id": "fresh", "id": "fresh"})
+    for path in ("/api/entities", f"/api/collection/{finance}/entities"):
+        seen, url = [], f"{path}?limit=1"
+        while url:
+            response = installation.export.get(url, headers=installation.headers())
+            assert response.status_code == 200 and response.headers["X-Total-Count"] == "3"
+            seen += [(entity["id"], entity["name"]) for entity in response.json]
+            cursor = response.headers.get("X-Next-Cursor")
+            url = cursor and f"{path}?limit=1&cursor={cursor}"
+        assert sorted(seen) == sorted([(made[0], "R0"), (made[1], "R1"), (made[2], "R2")])
