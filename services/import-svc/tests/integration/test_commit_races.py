@@ -154,3 +154,34 @@ def test_an_authoring_write_into_a_collection_that_changes_just_before_it_leaves
     created = [entry["event"] for entry in wiring.db.outbox.find({"event.type": "entity.created"})]
     deleted = [entry["event"] for entry in wiring.db.outbox.find({"event.type": "entity.deleted"})]
     assert [event["details"]["causeEventId"] for event in deleted] == [event["eventId"] for event in created]
+
+
+@pytest.mark.parametrize("change, status, error_code", [
+    # A collection that is gone leaves the user no role in it: the change is refused as forbidden.
+    (lambda i, c: delete_collection(i, c, consumed=False), 403, "forbiddenError"),
+    (remove_scope, 409, "nonDefinitionScopeCompliantConflict"),
+    (demote, 403, "forbiddenError"),
+], ids=["collection-deleted", "scope-narrowed", "user-demoted"])
+def test_an_authoring_change_in_a_collection_that_changes_just_before_it_is_put_back(
+        installation, setting, change, status, error_code):
+    """Between the catalog check and the change: written, found out by the check right after the change,
+    and the entity put back as it was (name and lastModified of before), so nothing the change made stays."""
+    collection_id, wiring = setting
+    editor = installation.headers(EDITOR, ["optimize-admins"])
+    body = {"name": "Before", "description": None, "collectionId": collection_id,
+            "data": process_report("x")["data"]}
+    report_id = ok(installation.imports.post("/api/report/process/single", json=body, headers=editor))["id"]
+    [before] = list(wiring.db.reports.find({"_id": report_id}))
+
+    def once() -> None:  # the change comes once, before the user's write (not again before the putting back)
+        wiring.entities.before_write = None
+        change(installation, collection_id)
+
+    wiring.entities.before_write = once
+
+    response = installation.imports.put(f"/api/report/{report_id}", json={"name": "After"}, headers=editor)
+
+    assert (response.status_code, response.get_json()["errorCode"]) == (status, error_code)
+    [after] = list(wiring.db.reports.find({"_id": report_id}))
+    assert (after["name"], after["lastModified"], after["lastModifier"]) == (
+        "Before", before["lastModified"], before["lastModifier"])

@@ -280,6 +280,8 @@ class EntityStore(EntityLookup):
         meanwhile is not lost: nx-27017 stores a datetime given to `$set` as a string. An entity that an
         import in progress is overwriting is a conflict: the change would be lost or undone with it."""
         collection = self._db[collection_of(entity_type)]
+        if self.before_write is not None:
+            self.before_write()
         with self._gate.hold():
             for _ in range(_UPDATE_ATTEMPTS):
                 stored = collection.find_one({"_id": entity_id})

@@ -137,7 +137,31 @@ class Authoring:
         document = self.store.update(entity_type, entity_id, updated)
         if document is None:  # deleted meanwhile
             raise not_found(ENTITY_NAMES[entity_type], entity_id)
+        self._verify_updated(user, entity_type, existing, entity, references)
         return document
+
+    def _verify_updated(self, user: Identity, entity_type: str, existing: dict, entity: dict,
+                        references: Mapping[str, dict]) -> None:
+        """Right after a change in a collection, the catalog is asked once more: a change that came between
+        the check and the write (the collection deleted, its scope narrowed, the user's editing role gone)
+        puts the entity back as it was and is answered. A catalog that does not answer now leaves the
+        change (logged): nothing was decided."""
+        collection_id = existing["collectionId"]
+        if collection_id is None:
+            return
+        try:
+            roles = self._ask_catalog(user, collection_id, entity, references.values())
+            self._check_may_edit(user, existing, roles)
+        except ServiceError as refusal:
+            if refusal.code == ErrorCode.SERVICE_UNAVAILABLE:
+                log.warning("%s %s could not be verified after its change: %s", existing["entityType"],
+                            existing["id"], refusal)
+                return
+            before = {name: existing[name] for name in (
+                "name", "description", "lastModifier", "lastModified",
+                *content_fields(entity["exportEntityType"])) if name in existing}
+            self.store.update(entity_type, existing["id"], before)
+            raise
 
     def delete(self, user: Identity, entity_type: str, entity_id: str, request_id: str | None = None) -> None:
         """A user deletes what they may change; the public API (Optimize's PublicApiRestService
