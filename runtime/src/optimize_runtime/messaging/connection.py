@@ -22,6 +22,29 @@ BLOCKED_CONNECTION_TIMEOUT_S = 30
 
 # Errors after which a connection or its channel is no longer usable: drop it and open a fresh one.
 CONNECTION_BROKEN_ERRORS = (AMQPConnectionError, AMQPChannelError, OSError)
+# Waits before reconnecting after the n-th broken connection in a row (the last one repeats).
+RECONNECT_DELAYS_S = (0.5, 1, 2, 5, 10)
+
+
+def consume_until_stopped(consume: Callable[[], None], stopping: threading.Event,
+                          after_each: Callable[[], None], consumer: str) -> None:
+    """Runs `consume` until `stopping` is set, reconnecting with back-off after the broker went away;
+    `after_each` runs after every attempt (it closes what the attempt opened). For the RPC server and the
+    event consumer alike."""
+    failures = 0
+    while not stopping.is_set():
+        try:
+            consume()
+            failures = 0
+        except CONNECTION_BROKEN_ERRORS as error:
+            if stopping.is_set():
+                break
+            delay = RECONNECT_DELAYS_S[min(failures, len(RECONNECT_DELAYS_S) - 1)]
+            failures += 1
+            log.warning("%s lost the broker (%r); reconnecting in %s s", consumer, error, delay)
+            stopping.wait(delay)
+        finally:
+            after_each()
 
 
 def connection_parameters(

@@ -17,7 +17,11 @@ from pika.adapters.blocking_connection import BlockingChannel
 from pika.spec import Basic
 
 from contracts.events import event_problems
-from optimize_runtime.messaging.connection import CONNECTION_BROKEN_ERRORS, connection_parameters
+from optimize_runtime.messaging.connection import (
+    CONNECTION_BROKEN_ERRORS,
+    connection_parameters,
+    consume_until_stopped,
+)
 from optimize_runtime.observability.context import bound_request
 from optimize_runtime.observability.metrics import record_event_consumed
 
@@ -25,7 +29,6 @@ log = logging.getLogger(__name__)
 
 ATTEMPT_HEADER = "x-optimize-attempt"
 ERROR_HEADER = "x-optimize-error"
-RECONNECT_DELAYS_S = (0.5, 1, 2, 5, 10)
 
 EventHandler = Callable[[dict[str, Any]], None]
 
@@ -68,22 +71,12 @@ class EventConsumer:
 
     def serve_forever(self) -> None:
         """Consume until stop(); reconnects after the broker went away."""
-        failures = 0
-        while not self._stopping.is_set():
-            try:
-                self._consume()
-                failures = 0
-            except CONNECTION_BROKEN_ERRORS as error:
-                if self._stopping.is_set():
-                    break
-                delay = RECONNECT_DELAYS_S[min(failures, len(RECONNECT_DELAYS_S) - 1)]
-                failures += 1
-                log.warning("consumer of %r lost the broker (%r); reconnecting in %s s", self.queue, error,
-                            delay)
-                self._stopping.wait(delay)
-            finally:
-                self._serving.clear()
-                self._close_connection()
+        consume_until_stopped(self._consume, self._stopping, self._after_attempt,
+                              f"consumer of {self.queue!r}")
+
+    def _after_attempt(self) -> None:
+        self._serving.clear()
+        self._close_connection()
 
     def _consume(self) -> None:
         connection = pika.BlockingConnection(self._parameters)

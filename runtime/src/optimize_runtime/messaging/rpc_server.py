@@ -22,14 +22,17 @@ from contracts.rpc import (
     encode_error,
     encode_result,
 )
-from optimize_runtime.messaging.connection import CONNECTION_BROKEN_ERRORS, connection_parameters
+from optimize_runtime.messaging.connection import (
+    CONNECTION_BROKEN_ERRORS,
+    connection_parameters,
+    consume_until_stopped,
+)
 from optimize_runtime.messaging.rpc_client import DEADLINE_HEADER, REQUEST_ID_HEADER
 from optimize_runtime.observability.context import bound_request
 from optimize_runtime.observability.metrics import record_rpc_expired, record_rpc_served
 
 log = logging.getLogger(__name__)
 
-RECONNECT_DELAYS_S = (0.5, 1, 2, 5, 10)
 
 
 @dataclass(frozen=True)
@@ -80,23 +83,12 @@ class RpcServer:
 
     def serve_forever(self) -> None:
         """Consume until stop(); reconnects after the broker went away. Run it in the thread that owns it."""
-        failures = 0
-        while not self._stopping.is_set():
-            try:
-                self._consume()
-                failures = 0
-            except CONNECTION_BROKEN_ERRORS as error:
-                if self._stopping.is_set():
-                    break
-                delay = RECONNECT_DELAYS_S[min(failures, len(RECONNECT_DELAYS_S) - 1)]
-                failures += 1
-                log.warning(
-                    "RPC server on %r lost the broker (%r); reconnecting in %s s", self.queue, error, delay
-                )
-                self._stopping.wait(delay)
-            finally:
-                self._serving.clear()
-                self._close_connection()
+        consume_until_stopped(self._consume, self._stopping, self._after_attempt,
+                              f"RPC server on {self.queue!r}")
+
+    def _after_attempt(self) -> None:
+        self._serving.clear()
+        self._close_connection()
 
     def _consume(self) -> None:
         connection = pika.BlockingConnection(self._parameters)
