@@ -8,16 +8,12 @@ import time
 
 import pytest
 
+from optimize_testing.factories import ok
 from optimize_testing.installation import start_installation
 
 # Long, so that a route that waited for the deadline instead of failing at once cannot pass.
 RPC_DEADLINE_S = 20
 PUBLIC = "public"
-
-
-def ok(response, status=200):
-    assert response.status_code == status, response.get_data(as_text=True)
-    return response.get_json(silent=True)
 
 
 def report_data(key="invoice"):

@@ -11,23 +11,10 @@ import pika
 import pytest
 
 from contracts.events import COLLECTION_DELETED, ENTITY_DELETED
+from optimize_testing.factories import ok, process_report
 
 # The bound this test holds the system to: from the catalog's 204 to the entities gone everywhere.
 GONE_WITHIN_S = 10
-
-
-def ok(response, status=200):
-    assert response.status_code == status, response.get_data(as_text=True)
-    return response.get_json(silent=True)
-
-
-def process_report(report_id: str) -> dict:
-    return {"id": report_id, "exportEntityType": "single_process_report", "name": f"Report {report_id}",
-            "description": None, "sourceIndexVersion": 11, "collectionId": None,
-            "data": {"definitions": [{"identifier": "d", "key": "invoice", "versions": ["1"],
-                                      "tenantIds": [None]}],
-                     "configuration": {}, "filter": [], "view": None, "groupBy": None,
-                     "visualization": "number", "managementReport": False, "instantPreviewReport": False}}
 
 
 def dashboard(dashboard_id: str, report_ids: list[str]) -> dict:

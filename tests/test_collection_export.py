@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from optimize_testing.factories import ok
 from optimize_testing.installation import start_installation
 from optimize_testing.pytest_plugin import isolated_names
 
@@ -19,11 +20,6 @@ def a_and_b(servers):
     yield a, b
     a.close()
     b.close()
-
-
-def ok(response, status=200):
-    assert response.status_code == status, response.get_data(as_text=True)
-    return response.get_json(silent=True)
 
 
 def finance_collection(installation) -> str:

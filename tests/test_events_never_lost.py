@@ -11,22 +11,9 @@ import pytest
 from prometheus_client import REGISTRY
 
 from contracts.events import ENTITY_IMPORTED
+from optimize_testing.factories import ok, process_report
 
 IMPORTS = 8
-
-
-def ok(response, status=200):
-    assert response.status_code == status, response.get_data(as_text=True)
-    return response.get_json(silent=True)
-
-
-def process_report(report_id: str) -> dict:
-    return {"id": report_id, "exportEntityType": "single_process_report", "name": f"Report {report_id}",
-            "description": None, "sourceIndexVersion": 11, "collectionId": None,
-            "data": {"definitions": [{"identifier": "d", "key": "invoice", "versions": ["1"],
-                                      "tenantIds": [None]}],
-                     "configuration": {}, "filter": [], "view": None, "groupBy": None,
-                     "visualization": "number", "managementReport": False, "instantPreviewReport": False}}
 
 
 @pytest.fixture

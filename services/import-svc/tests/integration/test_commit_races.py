@@ -10,22 +10,9 @@ imports included, and refuses later authoring writes into it."""
 import pytest
 
 from contracts.events import COLLECTION_DELETED
+from optimize_testing.factories import ok, process_report
 
 EDITOR = "ed"  # a superuser (group optimize-admins) with the editor role in the collection
-
-
-def ok(response, status=200):
-    assert response.status_code == status, response.get_data(as_text=True)
-    return response.get_json(silent=True)
-
-
-def process_report(report_id: str) -> dict:
-    return {"id": report_id, "exportEntityType": "single_process_report", "name": f"Report {report_id}",
-            "description": None, "sourceIndexVersion": 11, "collectionId": None,
-            "data": {"definitions": [{"identifier": "d", "key": "invoice", "versions": ["1"],
-                                      "tenantIds": [None]}],
-                     "configuration": {}, "filter": [], "view": None, "groupBy": None,
-                     "visualization": "number", "managementReport": False, "instantPreviewReport": False}}
 
 
 @pytest.fixture
