@@ -266,7 +266,8 @@ class Benchmark:
         self.servers, self.budget, self.options, self.stack = servers, budget, options, stack
         self.result: dict = {"kind": "quick" if budget.quick else "full",
                              "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                             "machine": machine.facts(), "jsonLibraryOfTheFloor": floor.JSON_LIBRARY,
+                             "machine": {**machine.facts(), "cpuSpeedMs": machine.cpu_speed_ms()},
+                             "jsonLibraryOfTheFloor": floor.JSON_LIBRARY,
                              "store": "embedded nx-27017 (write gate on)" if servers.mongodb_embedded
                              else "MongoDB at OPTIMIZE_MONGODB_URI",
                              "catalogRpcWorkers": options.rpc_workers,
@@ -646,6 +647,7 @@ class Benchmark:
         self.measure_imports()
         self.measure_exports()
         lines = self.headline()
+        self.result["machine"]["cpuSpeedMsAtEnd"] = machine.cpu_speed_ms()
         print("\n=== HEADLINE: ratios to the floor measured in this run "
               f"({'QUICK, not comparable' if self.budget.quick else 'full run'}) ===")
         print("\n".join(lines))
@@ -655,7 +657,9 @@ class Benchmark:
 def machine_line(result: dict) -> str:
     m = result["machine"]
     return (f"{result['time']} {m['host']}: {m['cpus']} CPUs ({m['usableCpus']} usable), {m['cpuModel']}; "
-            f"Python {m['python']}; load average {' '.join(map(str, m['loadAverage']))}; "
+            f"Python {m['python']}; one core runs the reference Python workload in {m['cpuSpeedMs']:.0f} ms "
+            f"(machine.py cpu_speed_ms; lower is faster: absolute rates compare only at equal speed); "
+            f"load average {' '.join(map(str, m['loadAverage']))}; "
             f"store: {result['store']}; floor JSON: {result['jsonLibraryOfTheFloor']}; "
             f"catalog RPC workers: {result.get('catalogRpcWorkers', 1)}")
 
@@ -668,7 +672,8 @@ def save(result: dict, output: Path, history: Path | None) -> Path:
     if history is not None:
         with history.open("a") as markdown:
             markdown.write(f"\n### {result['time']} ({result['kind']} run)\n\n{machine_line(result)}; "
-                           f"load average at the end {' '.join(map(str, machine.facts()['loadAverage']))}; "
+                           f"load average at the end {' '.join(map(str, machine.facts()['loadAverage']))}, "
+                           f"reference workload {result['machine']['cpuSpeedMsAtEnd']:.0f} ms; "
                            f"results: `{path.relative_to(HERE.parent)}`\n\n```\n"
                            + "\n".join(result["headline"]) + "\n```\n")
     return path
