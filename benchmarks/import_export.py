@@ -185,6 +185,7 @@ class ServiceProcesses:
         self.rpc_workers = rpc_workers
         self.children: list[subprocess.Popen] = []
         self.extra_rpc_workers: list[subprocess.Popen] = []
+        self._given_ports: set[str] = set()
 
     def url(self, port_variable: str) -> str:
         return f"http://127.0.0.1:{self.env[port_variable]}"
@@ -197,9 +198,19 @@ class ServiceProcesses:
                     [str(bin_dir / script), command], env=self.env, stdout=subprocess.DEVNULL, stderr=log,
                     start_new_session=True))
             for _ in range(self.rpc_workers - 1):  # more consumers of the same RPC queue
+                # each with its own operations port: on one port, all but one would exit at start
+                env = {**self.env, "OPTIMIZE_OPERATIONS_PORT": self._another_port()}
                 self.extra_rpc_workers.append(subprocess.Popen(
-                    [str(bin_dir / "catalog-svc"), "rpc"], env=self.env, stdout=subprocess.DEVNULL,
+                    [str(bin_dir / "catalog-svc"), "rpc"], env=env, stdout=subprocess.DEVNULL,
                     stderr=log, start_new_session=True))
+
+    def _another_port(self) -> str:
+        """A free port none of the processes was given (the kernel may hand out one given, not yet bound)."""
+        taken = {value for name, value in self.env.items() if name.endswith("_PORT")} | self._given_ports
+        while (port := str(free_port())) in taken:
+            pass
+        self._given_ports.add(port)
+        return port
 
     def pid_of(self, script: str, command: str) -> int:
         return self.children[SERVICE_PROCESSES.index(next(
