@@ -1,6 +1,7 @@
 """Who is calling: bearer JWTs for users, a static token or a public-audience JWT for other services."""
 
 import hmac
+import time
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -30,9 +31,39 @@ def unauthorized(reason: str) -> ServiceError:
     return ServiceError(ErrorCode.UNAUTHORIZED, "Authentication required", reason)
 
 
+class VerifiedTokens:
+    """Tokens verified lately and the identity each was verified to carry, so that a client sending the same
+    token request after request has it checked (signature, audience, claims) once, not each time.
+
+    Only a token that passed every check is kept, and only while it is valid: never past its `exp` (the
+    moment PyJWT would refuse it as expired) and at most `for_s` after its check, so that a change of the
+    keys (a JWKS rotation, say) reaches it as soon as the key cache of PyJWKClient would. A token refused
+    once is checked again every time."""
+
+    def __init__(self, for_s: float = 60.0, most: int = 1024, clock=time.time) -> None:
+        self._for_s, self._most, self._clock = for_s, most, clock
+        self._identities: dict[tuple[str, str], tuple[Identity, float]] = {}
+
+    def get(self, kind: str, token: str) -> Identity | None:
+        found = self._identities.get((kind, token))
+        if found is None:
+            return None
+        if self._clock() < found[1]:
+            return found[0]
+        self._identities.pop((kind, token), None)
+        return None
+
+    def keep(self, kind: str, token: str, identity: Identity, expires: float) -> Identity:
+        if len(self._identities) >= self._most:
+            self._identities.clear()  # simple and bounded: the tokens in use are checked again once
+        self._identities[(kind, token)] = (identity, min(expires, self._clock() + self._for_s))
+        return identity
+
+
 class Authenticator:
-    def __init__(self, settings: AuthSettings) -> None:
+    def __init__(self, settings: AuthSettings, verified: VerifiedTokens | None = None) -> None:
         self.settings = settings
+        self._verified = verified or VerifiedTokens()
 
     @cached_property
     def _jwks(self) -> jwt.PyJWKClient | None:
@@ -42,10 +73,13 @@ class Authenticator:
         """A user token: without OPTIMIZE_AUTH_AUDIENCE it must carry no audience at all, with it exactly
         that one; a token for the public API is never a user's."""
         token = _bearer(authorization)
+        if (known := self._verified.get("user", token)) is not None:
+            return known
         if self._audiences(token) & {self.settings.public_audience}:
             raise unauthorized(f"The token is for the public API (audience "
                                f"'{self.settings.public_audience}'), not for a user")
-        return self._identity(self._verified_claims(token, self.settings.audience))
+        claims = self._verified_claims(token, self.settings.audience)
+        return self._verified.keep("user", token, self._identity(claims), float(claims["exp"]))
 
     def public_api(self, authorization: str | None) -> Identity:
         token = _bearer(authorization)
@@ -54,8 +88,11 @@ class Authenticator:
             return Identity(SYSTEM_USER, public_api=True)
         if token.count(".") != 2:
             raise unauthorized("The token is neither the public API access token nor a JWT")
-        self._verified_claims(token, self.settings.public_audience)
-        return Identity(SYSTEM_USER, public_api=True)
+        if (known := self._verified.get("public", token)) is not None:
+            return known
+        claims = self._verified_claims(token, self.settings.public_audience)
+        system_user = Identity(SYSTEM_USER, public_api=True)
+        return self._verified.keep("public", token, system_user, float(claims["exp"]))
 
     def _identity(self, claims: dict) -> Identity:
         user_id = claims.get("sub")
