@@ -54,7 +54,8 @@ def wire(config: ImportConfig, mongo: MongoClient | None = None) -> ImportWiring
     outbox = Outbox(db, gate)
     entities = EntityStore(db, gate, outbox=outbox)
     pause = PausePoints(config.pause_at, config.pause_file)
-    journal = ImportJournal(db, entities, gate, lease_s=config.import_lease_s, pause=pause)
+    journal = ImportJournal(db, entities, gate, lease_s=config.import_lease_s,
+                            marker_clear_delay_s=config.marker_clear_delay_s, pause=pause)
     import_catalog = ImportCatalog(RemoteService("catalog", catalog))
     metrics = ImportMetrics()
     return ImportWiring(

@@ -22,6 +22,9 @@ class ImportConfig:
     import_lease_s: float = 60.0
     # How often each process sweeps what dead imports left (also once at start); 0: never.
     sweep_interval_s: float = 60.0
+    # How long after its commit an import's pending markers are cleared, together with those of every import
+    # committed meanwhile (one update per collection for all of them, off the request path).
+    marker_clear_delay_s: float = 0.2
     # Crash tests only: where an import or authoring write waits to be killed (adapters/pause_points.py).
     pause_at: tuple[str, ...] = ()
     pause_file: Path | None = None
@@ -51,6 +54,7 @@ class ImportConfig:
             max_entity_name_length=int(e.get("OPTIMIZE_ENTITY_NAME_MAX_LENGTH", "100")),
             import_lease_s=float(e.get("OPTIMIZE_IMPORT_LEASE_S", "60")),
             sweep_interval_s=float(e.get("OPTIMIZE_IMPORT_SWEEP_INTERVAL_S", "60")),
+            marker_clear_delay_s=float(e.get("OPTIMIZE_IMPORT_MARKER_CLEAR_DELAY_S", "0.2")),
             pause_at=pause_at,
             pause_file=Path(e["OPTIMIZE_IMPORT_PAUSE_FILE"]) if e.get("OPTIMIZE_IMPORT_PAUSE_FILE") else None,
             collection_events_queue=e.get("OPTIMIZE_COLLECTION_EVENTS_QUEUE", "import-svc.collection-events"),

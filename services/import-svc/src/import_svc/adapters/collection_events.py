@@ -15,7 +15,7 @@ from pymongo.database import Database
 
 from contracts.entities import COLLECTIONS
 from contracts.events import COLLECTION_DELETED, ENTITY_DELETED, new_event
-from contracts.import_journal import PENDING_MARKER
+from contracts.import_journal import COMMITTED, IMPORT_ID, JOURNAL_COLLECTION, PENDING_MARKER, STATE
 from import_svc.adapters.entity_store import EntityStore
 from optimize_runtime.messaging.outbox import Outbox
 from optimize_runtime.store.write_gate import WriteGate
@@ -52,7 +52,10 @@ class CollectionEvents:
                                                  session=session))
                 if found:
                     self._db[name].delete_many({"collectionId": collection_id}, session=session)
-                    deleted += [document["_id"] for document in found if PENDING_MARKER not in document]
+                    marked = {document[PENDING_MARKER] for document in found if PENDING_MARKER in document}
+                    committed = self._committed_imports(marked, session)
+                    deleted += [document["_id"] for document in found
+                                if PENDING_MARKER not in document or document[PENDING_MARKER] in committed]
             if deleted:
                 caused = new_event(ENTITY_DELETED, event["actor"], deleted, collection_id=collection_id,
                                    request_id=event.get("requestId"),
@@ -65,6 +68,14 @@ class CollectionEvents:
             deleted = session.with_transaction(delete)
         log.info("collection %s deleted: %d of its entities deleted with it", collection_id, len(deleted))
         return deleted
+
+    def _committed_imports(self, import_ids: set[str], session: ClientSession) -> frozenset:
+        """Those of these imports that are committed: their entities were visible even while still marked
+        (the markers are cleared a moment after the commit)."""
+        if not import_ids:
+            return frozenset()
+        return frozenset(record[IMPORT_ID] for record in self._db[JOURNAL_COLLECTION].find(
+            {IMPORT_ID: {"$in": list(import_ids)}, STATE: COMMITTED}, {IMPORT_ID: True}, session=session))
 
     def deleted_collections(self, collection_ids: list[str]) -> set[str]:
         """Which of these collections were deleted."""

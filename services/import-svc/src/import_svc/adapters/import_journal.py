@@ -7,7 +7,8 @@
    version it replaces under `previous`: readers keep showing that one.
 3. ONE update of the record, conditional on this attempt still owning it, commits the import: from
    then on every reader shows all of its entities.
-4. The markers are cleared (only to keep the sweeper's index small; readers ask the record).
+4. The markers are cleared later, by one thread for every import the process committed meanwhile
+   (`MarkerClearer`; only to keep the sweeper's index small: readers ask the record).
 
 A process killed anywhere leaves a pending record whose owner is dead, or no record, plus marked
 entities: readers never show them (an overwritten entity shows its previous version), a retry with the
@@ -16,12 +17,14 @@ No multi-document transaction is involved, so this holds on the embedded server 
 on MongoDB alike, for imports of any size the limits allow. The record's fields: `contracts.import_journal`.
 """
 
+import functools
 import logging
 import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from pymongo import ASCENDING
@@ -88,8 +91,15 @@ def process_alive(pid: object, started: object) -> bool:
 HOST = socket.gethostname()
 
 
+@functools.cache
+def _owner(pid: int) -> dict:
+    return {"host": HOST, "pid": pid, "started": _process_started(pid)}
+
+
 def this_process() -> dict:
-    return {"host": HOST, "pid": os.getpid(), "started": _process_started(os.getpid())}
+    """This process as the owner of a record: /proc is read once per process (a forked child has its
+    own pid, so it is asked again)."""
+    return dict(_owner(os.getpid()))
 
 
 class _Lost(Exception):
@@ -118,12 +128,14 @@ class ImportJournal:
     """The importer's AtomicImports: the journal records (commit records) and the entities they decide."""
 
     def __init__(self, db: Database, entities: EntityStore, gate: WriteGate, *, lease_s: float = 60.0,
-                 pause: PausePoints | None = None) -> None:
+                 marker_clear_delay_s: float = 0.2, pause: PausePoints | None = None) -> None:
         self._journal = db[JOURNAL_COLLECTION]
         self._entities = entities
         self._gate = gate
         self.lease_ms = int(lease_s * 1000)
         self._pause = pause or PausePoints()
+        self._leases = _LeaseRenewer(self)
+        self.markers = MarkerClearer(entities, delay_s=marker_clear_delay_s)
         # Runs after the entity writes, before the commit record; raising fails the import (tests use it).
         self.before_commit: Callable[[ImportPlan], None] | None = None
 
@@ -250,7 +262,7 @@ class ImportJournal:
 
     def _write_claimed(self, record: str, plan: ImportPlan, outcome: list[dict],
                        events: list[dict], recheck: Callable[[], None] | None) -> list[dict]:
-        with _Heartbeat(self, record, plan.import_id) as heartbeat:
+        with self._leases.renewed(record, plan.import_id) as lease:
             written = self._entities.insert_pending(
                 plan.created, plan.import_id, after_batch=lambda name: self._pause("batch-written"))
             overwritten = self._entities.overwrite_pending(
@@ -260,7 +272,7 @@ class ImportJournal:
             self._pause("entities-written")
             if recheck is not None:
                 recheck()  # raising abandons the import: nothing of it becomes visible
-            if heartbeat.lost:
+            if lease.lost:
                 raise _Lost()
             with self._gate.hold():
                 commit = commit_update(outcome, events, now_ms())
@@ -270,13 +282,7 @@ class ImportJournal:
             raise _Lost()
         self._entities.visibility.remember_committed(plan.import_id)
         self._pause("committed")
-        try:
-            self._entities.clear_pending([plan.import_id], written)
-            # The replaced versions stay until `settle`: a revoke right after the commit puts them back.
-            self._entities.clear_pending([plan.import_id], overwritten, keep_previous=True)
-        except PyMongoError as error:  # committed already: the sweeper clears the markers later
-            log.warning("could not clear the pending markers of committed import %s: %r",
-                        plan.import_id, error)
+        self.markers.clear_later(plan.import_id, written, overwritten)
         return outcome
 
     def _after_losing(self, record: str, plan: ImportPlan, idempotency: Idempotency | None) -> list[dict]:
@@ -347,32 +353,110 @@ class ImportJournal:
         return result
 
 
-class _Heartbeat:
-    """Renews the lease while an import writes, from a thread: a long write must not look dead."""
+@dataclass
+class _Lease:
+    record: str
+    import_id: str
+    lost: bool = False
 
-    def __init__(self, journal: ImportJournal, record: str, import_id: str) -> None:
-        self._journal, self._record, self._import_id = journal, record, import_id
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"lease-{import_id}", daemon=True)
-        self.lost = False
 
-    def __enter__(self) -> "_Heartbeat":
-        self._thread.start()
-        return self
+class _LeaseRenewer:
+    """Renews the leases of every import this process is writing, from one thread for all of them (a long
+    write must not look dead; a thread per import cost each import a thread start and join). It runs
+    while imports are in flight and ends after a round that found none."""
 
-    def __exit__(self, *exc_info) -> None:
-        self._stop.set()
-        self._thread.join()
+    def __init__(self, journal: "ImportJournal") -> None:
+        self._journal = journal
+        self._lock = threading.Lock()
+        self._leases: dict[str, _Lease] = {}
+        self._thread: threading.Thread | None = None
+
+    @contextmanager
+    def renewed(self, record: str, import_id: str) -> Iterator[_Lease]:
+        """The lease of this attempt, renewed until the block ends; `lost` once a renewal found the record
+        no longer this attempt's."""
+        lease = _Lease(record, import_id)
+        with self._lock:
+            self._leases[import_id] = lease
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="import-leases", daemon=True)
+                self._thread.start()
+        try:
+            yield lease
+        finally:
+            with self._lock:
+                del self._leases[import_id]
 
     def _run(self) -> None:
+        # A lease is renewed at most a third of a lease after it was taken or last renewed.
         interval_s = self._journal.lease_ms / 3000
-        while not self._stop.wait(interval_s):
-            try:
-                if not self._journal.renew(self._record, self._import_id):
-                    self.lost = True
+        while True:
+            time.sleep(interval_s)
+            with self._lock:
+                leases = list(self._leases.values())
+                if not leases:
+                    self._thread = None
                     return
-            except PyMongoError as error:
-                log.warning("could not renew the lease of import %s: %r", self._import_id, error)
+            for lease in leases:
+                try:
+                    if not self._journal.renew(lease.record, lease.import_id):
+                        lease.lost = True
+                except PyMongoError as error:
+                    log.warning("could not renew the lease of import %s: %r", lease.import_id, error)
+
+
+class MarkerClearer:
+    """Clears the pending markers of committed imports off the request path, many imports per command.
+
+    The markers only keep the sweeper's index small: every reader asks the commit record, so a marker left
+    on a committed import changes nothing anyone sees. A committed import is handed over here and its
+    markers are cleared by one thread, after `delay_s` and together with those of every import committed
+    meanwhile: one update per collection for all of them. A process killed before it cleared them leaves
+    markers of committed imports, which the sweeper clears (`ImportJournal.sweep`)."""
+
+    def __init__(self, entities: EntityStore, delay_s: float) -> None:
+        self._entities = entities
+        self._delay_s = delay_s
+        self._lock = threading.Lock()
+        self._import_ids: list[str] = []
+        self._ids: dict[str, list[str]] = {}  # by collection
+        self._thread: threading.Thread | None = None
+
+    def clear_later(self, import_id: str, *ids_by_collection: Mapping[str, list[str]]) -> None:
+        """The entities of a committed import (ids by collection, as the entity store wrote them)."""
+        with self._lock:
+            self._import_ids.append(import_id)
+            for written in ids_by_collection:
+                for name, ids in written.items():
+                    self._ids.setdefault(name, []).extend(ids)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="import-markers", daemon=True)
+                self._thread.start()
+
+    def flush(self) -> None:
+        """Clears what was handed over so far, now (tests; a store failure is logged: the sweeper clears
+        those later)."""
+        with self._lock:
+            import_ids, ids, self._import_ids, self._ids = self._import_ids, self._ids, [], {}
+        if not import_ids:
+            return
+        try:
+            # The versions an overwrite replaced stay (`settle` drops them): a revoke right after the
+            # commit puts them back. Only the marker goes, and only from entities still marked by one of
+            # these imports (a later import may have marked one since).
+            self._entities.clear_pending(import_ids, ids, keep_previous=True)
+        except PyMongoError as error:
+            log.warning("could not clear the pending markers of %d committed imports; the sweeper will: %r",
+                        len(import_ids), error)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self._delay_s)
+            self.flush()
+            with self._lock:
+                if not self._import_ids:
+                    self._thread = None
+                    return
 
 
 class Sweeper:
