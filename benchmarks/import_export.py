@@ -42,6 +42,7 @@ import floor  # noqa: E402 - the benchmark's own modules, beside it
 import machine  # noqa: E402
 
 from contracts.catalog_rpc import register_catalog_rpc  # noqa: E402
+from contracts.import_journal import PENDING_MARKER  # noqa: E402
 from optimize_runtime.identity import issue_token  # noqa: E402
 from optimize_runtime.infra.ports import free_port  # noqa: E402
 from optimize_runtime.messaging import RpcClient  # noqa: E402
@@ -399,6 +400,7 @@ class Benchmark:
                 times["import"].append(timed(self._import, client, body))
                 for name, value in Cpu.spent(before, self.cpu.snapshot()).items():
                     spent[name] = spent.get(name, 0.0) + value
+                self._markers_cleared()
                 import_id, by_collection = self.store.fresh_copies(documents)
                 times["writes"].append(timed(self.store.write_import, import_id, by_collection, outcome))
                 self.store.clear_markers(import_id, by_collection)  # as the product does, after the answer
@@ -426,6 +428,19 @@ class Benchmark:
         f = self.result["floor"]
         print(f"floor: HTTP no-op (GET /healthz, same gunicorn) p50 {f['httpNoop']['p50']:.2f} ms; "
               f"RPC echo (same broker) p50 {f['rpcEcho']['p50']:.2f} ms")
+
+    def _markers_cleared(self) -> None:
+        """Waits until import-svc has cleared the pending markers of the imports it answered (it does so a
+        moment after the answer, OPTIMIZE_IMPORT_MARKER_CLEAR_DELAY_S, for many imports at once), so that
+        this work does not land in the floor's timings. Its CPU is not in this table's CPU/import (the
+        wait would add every process's idle work to it); the throughput table's CPU/import holds it."""
+        time.sleep(0.25)
+        deadline = time.monotonic() + REQUEST_TIMEOUT_S
+        while any(self.entities[name].find_one({PENDING_MARKER: {"$exists": True}}, {"_id": 1})
+                  for name in ("reports", "dashboards")):
+            if time.monotonic() > deadline:
+                raise SystemExit("import-svc did not clear the pending markers of its imports")
+            time.sleep(0.05)
 
     def _stored_documents(self, ids: list[str]) -> list[dict]:
         found = {document["_id"]: document for name in ("reports", "dashboards")
