@@ -7,6 +7,7 @@ from pymongo.database import Database
 
 from catalog_svc.adapters.mongo_catalog import (
     AuthorizationStore,
+    CatalogVersion,
     CollectionStore,
     DefinitionStore,
     ensure_indexes,
@@ -25,6 +26,8 @@ class CatalogWiring:
     mongo: MongoClient
     db: Database
     gate: WriteGate
+    # Replaced by every catalog write with its change: what the RPC worker remembers is checked against it.
+    version: CatalogVersion
     definitions: DefinitionStore
     collections: CollectionStore
     authorizations: AuthorizationStore
@@ -41,8 +44,10 @@ def wire(config: CatalogConfig, mongo: MongoClient | None = None) -> CatalogWiri
     db = client[config.common.catalog_db]
     gate = write_gate(config.common)
     ensure_indexes(db)
+    version = CatalogVersion(db, gate)
+    version.ensure()
     outbox = Outbox(db, gate)
     outbox.ensure_indexes()
-    collections = CollectionStore(db, gate, outbox)
-    return CatalogWiring(config, client, db, gate, DefinitionStore(db, gate), collections,
-                         AuthorizationStore(db, gate), CollectionAdmin(collections), outbox)
+    collections = CollectionStore(db, version, outbox)
+    return CatalogWiring(config, client, db, gate, version, DefinitionStore(db, version), collections,
+                         AuthorizationStore(db, version), CollectionAdmin(collections), outbox)

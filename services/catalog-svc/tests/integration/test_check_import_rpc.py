@@ -1,6 +1,13 @@
 """check_import, check_export and collection_access through a real RpcClient against the catalog worker,
 on data the catalog's own HTTP API and seeding wrote."""
 
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 from pymongo import MongoClient, monitoring
 
@@ -9,7 +16,9 @@ from catalog_svc.bootstrap import wire
 from catalog_svc.config import CatalogConfig
 from catalog_svc.seeding import seed
 from contracts.rpc import INVALID_RPC_MESSAGE
+from optimize_runtime.infra.ports import free_port
 from optimize_runtime.messaging import RpcClient, RpcError
+from optimize_runtime.messaging.errors import RpcUnavailable
 
 ALICE = {"id": "alice", "groups": ["analysts"], "superuser": False}
 
@@ -270,25 +279,82 @@ def test_check_import_takes_as_many_mongodb_commands_for_1000_references_as_for_
     counter = CommandCounter()
     counted = MongoClient(environ["OPTIMIZE_MONGODB_URI"], event_listeners=[counter])
     try:
-        check = rpc_handlers(wire(CatalogConfig.from_env(environ), mongo=counted))["check_import"]
+        counted_wiring = wire(CatalogConfig.from_env(environ), mongo=counted)
         counts = {}
         for size in (1, 1000):
-            counter.commands.clear()
-            result = check(
-                {
-                    "user": ALICE,
-                    "collectionId": "c1",
-                    "checkAuthorization": True,
-                    "definitions": [ref(k) for k in keys[:size]],
-                },
-                None,
-            )
-            assert all(
-                v["exists"] and v["authorized"] and v["inScope"] and v["xml"] for v in result["definitions"]
-            )
-            counts[size] = list(counter.commands)
+            check = rpc_handlers(counted_wiring)["check_import"]  # a worker that remembers nothing yet
+            for attempt in ("first", "again"):
+                counter.commands.clear()
+                result = check(
+                    {
+                        "user": ALICE,
+                        "collectionId": "c1",
+                        "checkAuthorization": True,
+                        "definitions": [ref(k) for k in keys[:size]],
+                    },
+                    None,
+                )
+                assert all(v["exists"] and v["authorized"] and v["inScope"] and v["xml"]
+                           for v in result["definitions"])
+                counts[size, attempt] = list(counter.commands)
     finally:
         counted.close()
-    assert (
-        counts[1] == counts[1000] == ["find", "find", "find", "find"]
-    )  # definitions, collection, grants, XML
+    # the version stamp, definitions, collection, grants, XML
+    assert counts[1, "first"] == counts[1000, "first"] == ["find"] * 5
+    # the catalog unchanged: only the version stamp, for the same check
+    assert counts[1, "again"] == counts[1000, "again"] == ["find"]
+
+
+def test_a_catalog_write_in_another_process_counts_for_the_very_next_check(installation, rpc, wiring,
+                                                                          environ):
+    """The catalog's HTTP API (here, in this process) and the RPC worker (`catalog-svc rpc`, its own
+    process) share nothing but the store: each revocation, deletion or narrowing is in the answer of the
+    check right after it, although the worker answered the same check from what it remembered before."""
+    installation.stop_catalog_worker()
+    worker = subprocess.Popen([str(Path(sys.executable).parent / "catalog-svc"), "rpc"],
+                              env={**os.environ, **environ, "OPTIMIZE_OPERATIONS_PORT": str(free_port())},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        _wait_until_answering(rpc, worker)
+        catalog, demo, alice = installation.catalog, installation.headers(), installation.headers("alice")
+        seed(wiring, {"definitions": [definition("invoice"), definition("invoice", tenant="t1")]})
+        [granted] = catalog.post("/api/authorization", headers=demo,
+                                 json=[grant("invoice", [None, "t1"])]).json
+        collection_id = catalog.post("/api/collection", json={"name": "Sales"}, headers=alice).json["id"]
+        scope = [{"definitionType": "process", "definitionKey": "invoice", "tenants": [None, "t1"]}]
+        catalog.post(f"/api/collection/{collection_id}/scope", headers=alice, json=scope)
+
+        def verdict() -> dict:
+            [answer] = check_import(rpc, [ref("invoice", tenants=[None, "t1"])], collection_id=collection_id)[
+                "definitions"]
+            return answer
+
+        for _ in range(3):  # answered, then remembered
+            assert (verdict()["authorized"], verdict()["inScope"], verdict()["exists"]) == (True, True, True)
+
+        assert catalog.delete(f"/api/authorization/{granted['id']}", query_string={"tenant": "t1"},
+                              headers=demo).status_code == 204
+        assert verdict()["forbiddenTenants"] == ["t1"]
+
+        assert catalog.put(f"/api/collection/{collection_id}/scope/process:invoice", json={"tenants": [None]},
+                           headers=alice).status_code == 204
+        assert verdict()["tenantsOutOfScope"] == ["t1"]
+
+        assert catalog.delete("/api/definition/process/invoice", headers=demo).status_code == 204
+        assert verdict()["exists"] is False
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=15)
+
+
+def _wait_until_answering(rpc, worker: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        assert worker.poll() is None, "the RPC worker exited"
+        try:
+            rpc.call("ping", {})
+            return
+        except RpcUnavailable:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)

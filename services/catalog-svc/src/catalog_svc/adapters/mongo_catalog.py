@@ -1,14 +1,18 @@
 """The catalog in MongoDB: collections `definitions`, `collections` and `authorizations` of the catalog
 database. Reads that answer a prerequisite check take one command each, however many references the
-check has; writes go through the write gate (serialized on the embedded server)."""
+check has; writes go through the write gate (serialized on the embedded server), each in one transaction
+with a new version stamp (`CatalogVersion`), so that a reader that remembers what it read knows with one
+read whether the catalog changed since."""
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
+from typing import TypeVar
 
+from bson import ObjectId
 from pymongo import ASCENDING, UpdateOne
+from pymongo.client_session import ClientSession
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
 
 from catalog_svc.domain.collection_admin import StaleCollection
 from catalog_svc.domain.model import (
@@ -30,6 +34,45 @@ from optimize_runtime.store.write_gate import WriteGate
 # commands does not grow with the number of references.
 WHOLE_RESULT = 100_000
 DEFINITION_FIELDS = {"xml": False}
+VERSION_COLLECTION = "catalog_version"
+_VERSION_ID = "catalog"
+
+T = TypeVar("T")
+
+
+class CatalogVersion:
+    """The catalog's version stamp: one document whose `stamp` every catalog write replaces by a new
+    ObjectId in the transaction of its change, written after the change (on the embedded server, which
+    shows uncommitted writes, a reader that sees the new stamp sees the change too). A stamp is never
+    used twice, so one that a rolled-back write took away never comes back. Whoever read the catalog
+    after reading stamp S may use what it read for as long as the stamp is still S."""
+
+    def __init__(self, db: Database, gate: WriteGate) -> None:
+        self.documents = db[VERSION_COLLECTION]
+        self.gate = gate
+
+    def ensure(self) -> None:
+        """The stamp's document exists before any write changes it inside a transaction."""
+        with self.gate.hold():
+            self.documents.update_one({"_id": _VERSION_ID}, {"$setOnInsert": {"stamp": ObjectId()}},
+                                      upsert=True)
+
+    def stamp(self) -> ObjectId | None:
+        """The current stamp, in one command; None when there is none (nothing may be remembered)."""
+        document = self.documents.find_one({"_id": _VERSION_ID})
+        return document.get("stamp") if document else None
+
+    def change(self, write: Callable[[ClientSession], T]) -> T:
+        """Runs `write(session)` and replaces the stamp, in one transaction through the gate: both or
+        neither. `write` may run more than once (a transient error retries the transaction)."""
+        def and_stamp(session: ClientSession) -> T:
+            result = write(session)
+            self.documents.update_one({"_id": _VERSION_ID}, {"$set": {"stamp": ObjectId()}}, upsert=True,
+                                      session=session)
+            return result
+
+        with self.gate.session(self.documents.database.client) as session:
+            return session.with_transaction(and_stamp)
 
 
 def ensure_indexes(db: Database) -> None:
@@ -44,9 +87,9 @@ def ensure_indexes(db: Database) -> None:
 
 
 class DefinitionStore:
-    def __init__(self, db: Database, gate: WriteGate) -> None:
+    def __init__(self, db: Database, version: CatalogVersion) -> None:
         self.documents = db.definitions
-        self.gate = gate
+        self.version = version
 
     def register(self, definitions: Iterable[tuple[Definition, str | None]]) -> int:
         """Registers or updates deployments with their XML; returns how many were given."""
@@ -55,8 +98,8 @@ class DefinitionStore:
             for d, xml in definitions
         ]
         if writes:
-            with self.gate.hold():
-                self.documents.bulk_write(writes, ordered=False)
+            self.version.change(lambda session: self.documents.bulk_write(writes, ordered=False,
+                                                                          session=session))
         return len(writes)
 
     def deployments_of(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[Definition]]:
@@ -102,14 +145,14 @@ class DefinitionStore:
             query["version"] = version
         if not any_tenant:
             query["tenantId"] = tenant
-        with self.gate.hold():
-            return self.documents.delete_many(query).deleted_count
+        return self.version.change(lambda session: self.documents.delete_many(query, session=session)
+                                   .deleted_count)
 
 
 class CollectionStore:
-    def __init__(self, db: Database, gate: WriteGate, outbox: Outbox) -> None:
+    def __init__(self, db: Database, version: CatalogVersion, outbox: Outbox) -> None:
         self.documents = db.collections
-        self.gate = gate
+        self.version = version
         self.outbox = outbox
 
     def get(self, collection_id: str) -> Collection | None:
@@ -127,27 +170,27 @@ class CollectionStore:
         return sorted((_collection(d) for d in documents), key=lambda c: (c.created, c.id))
 
     def add(self, collection: Collection) -> None:
-        with self.gate.hold():
-            self.documents.insert_one(_collection_document(collection, collection.revision))
+        document = _collection_document(collection, collection.revision)
+        self.version.change(lambda session: self.documents.insert_one(document, session=session))
 
     def save(self, collection: Collection) -> Collection:
         """Writes the collection if nobody changed it since it was read; raises StaleCollection otherwise."""
         revision = collection.revision + 1
-        with self.gate.hold():
-            written = self.documents.replace_one(
-                {"_id": collection.id, "revision": collection.revision},
-                _collection_document(collection, revision),
-            )
-        if written.matched_count != 1:
-            raise StaleCollection(collection.id)
+
+        def save(session: ClientSession) -> None:
+            written = self.documents.replace_one({"_id": collection.id, "revision": collection.revision},
+                                                 _collection_document(collection, revision), session=session)
+            if written.matched_count != 1:
+                raise StaleCollection(collection.id)  # aborts the transaction: the stamp stays
+
+        self.version.change(save)
         return replace(collection, revision=revision)
 
     def put(self, collection: Collection) -> None:
         """Creates or replaces the collection whatever its revision (seeding)."""
-        with self.gate.hold():
-            self.documents.replace_one(
-                {"_id": collection.id}, _collection_document(collection, collection.revision + 1), upsert=True
-            )
+        document = _collection_document(collection, collection.revision + 1)
+        self.version.change(lambda session: self.documents.replace_one({"_id": collection.id}, document,
+                                                                       upsert=True, session=session))
 
     def delete(self, collection_id: str, events: Sequence[dict] = ()) -> bool:
         """Deletes the collection and records `events` in the outbox in the same transaction: both or
@@ -158,45 +201,39 @@ class CollectionStore:
                 self.outbox.record(events, session=session)
             return deleted
 
-        with self.gate.session(self.documents.database.client) as session:
-            return session.with_transaction(delete)
+        return self.version.change(delete)
 
 
 class AuthorizationStore:
-    def __init__(self, db: Database, gate: WriteGate) -> None:
+    def __init__(self, db: Database, version: CatalogVersion) -> None:
         self.documents = db.authorizations
-        self.gate = gate
+        self.version = version
 
     def grant(self, authorizations: Sequence[Authorization]) -> list[Authorization]:
         """Adds each authorization's tenants to what its identity already has for that type and key (one
         document per identity, type and key); nothing is taken away. Returns them as they now stand."""
-        with self.gate.hold():
+        def grant(session: ClientSession) -> None:
             for authorization in authorizations:
-                self._add_tenants(authorization)
+                self._add_tenants(authorization, session)
+
+        self.version.change(grant)
         ids = list(dict.fromkeys(a.id for a in authorizations))
         found = {d["_id"]: _authorization(d) for d in self.documents.find({"_id": {"$in": ids}})}
         return [found[authorization_id] for authorization_id in ids if authorization_id in found]
 
-    def _add_tenants(self, authorization: Authorization) -> None:
-        """The union of the stored tenants and the granted ones, written only if the document is still the
-        one read (its revision); a concurrent grant (real MongoDB: the gate is a no-op there) makes us
-        read again. Not `$addToSet`: the embedded server adds a null that is already there."""
-        for _ in range(10):
-            stored = self.documents.find_one({"_id": authorization.id})
-            if stored is None:
-                try:
-                    self.documents.insert_one({**_authorization_document(authorization), "revision": 1})
-                    return
-                except DuplicateKeyError:
-                    continue
-            tenants = list(dict.fromkeys([*stored.get("tenants", []), *authorization.tenants]))
-            revision = stored.get("revision", 0)
-            same = {"_id": authorization.id, "revision": revision} if revision else {
-                "_id": authorization.id, "revision": {"$exists": False}}
-            if self.documents.update_one(same, {"$set": {"tenants": tenants, "revision": revision + 1}}
-                                         ).matched_count:
-                return
-        raise RuntimeError(f"authorization {authorization.id} kept changing while tenants were added")
+    def _add_tenants(self, authorization: Authorization, session: ClientSession) -> None:
+        """The union of the stored tenants and the granted ones, read and written in the caller's
+        transaction (a concurrent grant on real MongoDB is a write conflict, and the transaction is tried
+        again). Not `$addToSet`: the embedded server adds a null that is already there."""
+        stored = self.documents.find_one({"_id": authorization.id}, session=session)
+        if stored is None:
+            self.documents.insert_one({**_authorization_document(authorization), "revision": 1},
+                                      session=session)
+            return
+        tenants = list(dict.fromkeys([*stored.get("tenants", []), *authorization.tenants]))
+        self.documents.update_one({"_id": authorization.id},
+                                  {"$set": {"tenants": tenants, "revision": stored.get("revision", 0) + 1}},
+                                  session=session)
 
     def of_user(self, user: User, keys: Iterable[str] | None = None) -> list[Authorization]:
         """The user's own and their groups' authorizations, for the given keys (and "*") if any: one query."""
@@ -217,11 +254,15 @@ class AuthorizationStore:
 
     def revoke(self, authorization_id: str, tenants: Sequence[str | None] | None = None) -> bool:
         """Revokes the whole authorization, or only these tenants of it; False when there is none."""
-        with self.gate.hold():
+        def revoke(session: ClientSession) -> bool:
             if tenants is None:
-                return self.documents.delete_one({"_id": authorization_id}).deleted_count == 1
+                deleted = self.documents.delete_one({"_id": authorization_id}, session=session)
+                return deleted.deleted_count == 1
             pulled = {"$pull": {"tenants": {"$in": list(tenants)}}, "$inc": {"revision": 1}}
-            return self.documents.update_one({"_id": authorization_id}, pulled).matched_count == 1
+            return self.documents.update_one({"_id": authorization_id}, pulled,
+                                             session=session).matched_count == 1
+
+        return self.version.change(revoke)
 
 
 def _definition_document(definition: Definition, xml: str | None) -> dict:
