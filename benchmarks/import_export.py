@@ -2,7 +2,8 @@
 
 Starts (or finds, from OPTIMIZE_MONGODB_URI / OPTIMIZE_AMQP_URL: a real replica set works) MongoDB and
 RabbitMQ as the tests do, then the real processes: `catalog-svc serve`, `catalog-svc rpc`, `export-svc serve`,
-`import-svc serve` (gunicorn) on free loopback ports with their own databases, queue and exchange names.
+`import-svc serve` (gunicorn) on free loopback ports with their own databases, queue and exchange names, and
+`import-svc relay` (which publishes the events of every import).
 
 1. Floor pieces: an HTTP no-op through the same gunicorn (GET /healthz of import-svc), one RPC echo on the
    same broker, the writes the atomic-import design needs of the same documents the product stored, the
@@ -56,12 +57,15 @@ DEFINITIONS = [{"type": "process", "key": KEY, "name": "Invoice", "version": "1"
 AUTHORIZATIONS = [{"identity": {"id": "demo", "type": "user"}, "definitionType": "process",
                    "definitionKey": KEY, "tenants": [None]}]
 SCOPE = [{"definitionType": "process", "definitionKey": KEY, "tenants": [None]}]
-# (console script, command, port variable); the RPC worker has no HTTP port of its own.
+# (console script, command, port variable); the RPC worker and the relay have no HTTP port of their own.
+# import-svc's relay publishes the events every import records in its commit record: its CPU is part of
+# what an import costs. (The catalog's relay has nothing to publish while only imports run.)
 SERVICE_PROCESSES = (
     ("catalog-svc", "serve", "OPTIMIZE_CATALOG_PORT"),
     ("catalog-svc", "rpc", None),
     ("export-svc", "serve", "OPTIMIZE_EXPORT_PORT"),
     ("import-svc", "serve", "OPTIMIZE_IMPORT_PORT"),
+    ("import-svc", "relay", None),
 )
 REQUEST_TIMEOUT_S = 300
 START_TIMEOUT_S = 90
@@ -196,14 +200,21 @@ class ServiceProcesses:
         with self.log_path.open("ab") as log:
             for script, command, _ in SERVICE_PROCESSES:
                 self.children.append(subprocess.Popen(
-                    [str(bin_dir / script), command], env=self.env, stdout=subprocess.DEVNULL, stderr=log,
-                    start_new_session=True))
+                    [str(bin_dir / script), command], env=self._env_of(script, command),
+                    stdout=subprocess.DEVNULL, stderr=log, start_new_session=True))
             for _ in range(self.rpc_workers - 1):  # more consumers of the same RPC queue
                 # each with its own operations port: on one port, all but one would exit at start
                 env = {**self.env, "OPTIMIZE_OPERATIONS_PORT": self._another_port()}
                 self.extra_rpc_workers.append(subprocess.Popen(
                     [str(bin_dir / "catalog-svc"), "rpc"], env=env, stdout=subprocess.DEVNULL,
                     stderr=log, start_new_session=True))
+
+    def _env_of(self, script: str, command: str) -> dict[str, str]:
+        """The first catalog RPC worker serves OPTIMIZE_OPERATIONS_PORT; the relay an operations port of its
+        own (the HTTP services serve theirs on their HTTP port)."""
+        if (script, command) != ("import-svc", "relay"):
+            return self.env
+        return {**self.env, "OPTIMIZE_OPERATIONS_PORT": self._another_port()}
 
     def _another_port(self) -> str:
         """A free port none of the processes was given (the kernel may hand out one given, not yet bound)."""

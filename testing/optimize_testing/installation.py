@@ -98,7 +98,8 @@ class Installation:
             import_wiring = wire_import(import_config)
             for name, wiring in (("catalog-svc", catalog_wiring), ("import-svc", import_wiring)):
                 publisher = EventPublisher(common.amqp_url, common.events_exchange,
-                                           connection_name=f"{self.names.prefix}-{name}-relay")
+                                           connection_name=f"{self.names.prefix}-{name}-relay",
+                                           transactional=True)
                 feeders = [wiring.journal_events.feed] if name == "import-svc" else []
                 relay = OutboxRelay(wiring.db, wiring.gate, publisher, name, poll_interval_s=0.1,
                                     feeders=feeders)

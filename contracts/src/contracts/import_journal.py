@@ -40,7 +40,11 @@ The record (field names are the constants below):
                    the transactional outbox of imports,
       eventsRelayed: false at the commit while `events` is not empty; import-svc's relay copies the events
                    into its outbox (`outbox`, ids = eventIds, so copying twice is harmless) and then sets
-                   it true. Readers only ever look at `importId` and `state`.
+                   it true,
+      relayDueMs:  = committedMs while the events wait for that copy, removed with it: what the relay
+                   asks for (an integer range, answered from an index holding only these records, also on
+                   the embedded server, where asking for `eventsRelayed: false` reads every record).
+                   Readers only ever look at `importId` and `state`.
     }
 
 Who moves an import between the states: the importing process inserts the record (`pending`), writes
@@ -68,6 +72,7 @@ OWNER = "owner"
 OUTCOME = "outcome"
 EVENTS = "events"
 EVENTS_RELAYED = "eventsRelayed"
+RELAY_DUE_MS = "relayDueMs"
 
 # The field an entity document carries while its import is not known to be committed.
 PENDING_MARKER = "pending"
@@ -122,8 +127,11 @@ def commit_filter(record: str, import_id: str) -> dict:
 
 
 def commit_update(outcome: list[dict], events: list[dict], now_ms: int) -> dict:
-    return {"$set": {STATE: COMMITTED, OUTCOME: outcome, EVENTS: events, EVENTS_RELAYED: not events,
-                     "committedMs": now_ms}}
+    committed = {STATE: COMMITTED, OUTCOME: outcome, EVENTS: events, EVENTS_RELAYED: not events,
+                 "committedMs": now_ms}
+    if events:
+        committed[RELAY_DUE_MS] = now_ms
+    return {"$set": committed}
 
 
 def owner_is_dead(record: dict, now_ms: int, host: str, process_alive: Callable[[int, object], bool]) -> bool:

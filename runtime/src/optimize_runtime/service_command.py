@@ -69,7 +69,7 @@ def run_outbox_relay(config, client, db, gate, outbox_name: str, feeders=()) -> 
 
     common = config.common
     publisher = EventPublisher(common.amqp_url, exchange=common.events_exchange,
-                               connection_name=f"{outbox_name} relay")
+                               connection_name=f"{outbox_name} relay", transactional=True)
     relay = OutboxRelay(db, gate, publisher, outbox_name, feeders=feeders)
     try:
         run_in_foreground(config, relay, client)

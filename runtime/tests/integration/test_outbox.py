@@ -15,6 +15,7 @@ from contracts.events import ENTITY_CREATED, ENTITY_DELETED, new_event
 from optimize_runtime.messaging import EventPublisher, EventPublishFailed
 from optimize_runtime.messaging.outbox import Outbox, OutboxRelay
 from optimize_runtime.store.write_gate import write_gate_for
+from optimize_testing.store_commands import StoreCommands, reads_whole_collection
 
 
 class BoundQueue:
@@ -61,7 +62,8 @@ def bound(amqp_url, names):
 
 @pytest.fixture
 def publisher(amqp_url, names):
-    events = EventPublisher(amqp_url, names.events_exchange, connection_name=f"{names.prefix}-relay")
+    events = EventPublisher(amqp_url, names.events_exchange, connection_name=f"{names.prefix}-relay",
+                            transactional=True)  # as `<service> relay` makes it
     yield events
     events.close()
 
@@ -147,6 +149,56 @@ def test_one_relay_publishes_at_a_time(store, publisher, names):
     assert first.hold_lease() is True, "renewed by its holder"
     first.release_lease()
     assert second.hold_lease() is True
+
+
+def test_a_relay_round_costs_the_same_commands_for_1_and_100_events_and_reads_only_unsent_ones_by_index(
+        store, bound, publisher, mongodb_uri, names):
+    db, gate, outbox = store
+    for events in writes(300, per_write=1):  # sent long ago: what a whole-collection read would go through
+        outbox.record(events)
+    OutboxRelay(db, gate, publisher, names.prefix, batch_size=500).relay_once()
+    bound.drain(300)
+    commands = StoreCommands()
+    counted = MongoClient(mongodb_uri, event_listeners=[commands])
+    try:
+        relay = OutboxRelay(counted[names.entities_db], gate, publisher, names.prefix)
+        sent = {}
+        for count in (1, 100):
+            for events in writes(count, per_write=1):
+                outbox.record(events)
+            commands.clear()
+            assert relay.relay_once() == count
+            sent[count] = list(commands.sent)
+            assert len(bound.drain(count)) == count
+        assert [c["name"] for c in sent[1]] == [c["name"] for c in sent[100]] == ["find", "update"]
+        assert not any(reads_whole_collection(db, c["command"]) for c in sent[100] if c["name"] == "find")
+    finally:
+        counted.close()
+
+
+def test_a_batch_the_broker_does_not_take_stays_unsent_whole_and_goes_out_again_in_order(
+        store, bound, publisher, names, monkeypatch):
+    db, gate, outbox = store
+    recorded = writes(3)
+    for events in recorded:
+        outbox.record(events)
+    relay = OutboxRelay(db, gate, publisher, names.prefix)
+    channel_commit = []
+
+    def broken_commit(self):
+        channel_commit.append(1)
+        raise pika.exceptions.ChannelClosedByBroker(541, "internal error")
+
+    monkeypatch.setattr(pika.adapters.blocking_connection.BlockingChannel, "tx_commit", broken_commit)
+    with pytest.raises(EventPublishFailed):
+        relay.relay_once()
+    monkeypatch.undo()
+    assert len(channel_commit) == 2, "tried again once on a fresh connection"
+    assert bound.drain(1, timeout_s=0.5) == [], "nothing of an uncommitted batch is delivered"
+    assert relay.backlog().unsent == 6
+
+    assert relay.relay_once() == 6
+    assert bound.drain(6) == [event for events in recorded for event in events]
 
 
 def test_an_event_that_breaks_the_contract_is_never_recorded(store):

@@ -1,12 +1,19 @@
 """The transactional outbox: an event is a document written with the change it describes (in the same
 transaction, or in the single-document commit record of that change), and a relay publishes what is
-unsent to the events exchange with publisher confirms, then marks it sent.
+unsent to the events exchange, a batch at a time in one AMQP transaction (or with publisher confirms),
+then marks the batch sent.
 
-Delivery is at least once: a relay that dies between the broker's confirm and the mark publishes the
-event again, with the same `eventId`, so consumers de-duplicate by it. Order is kept: the relay publishes
-in the order the events were recorded and stops at the first one the broker does not take, so a later
-event about an entity never overtakes an earlier one. One relay publishes at a time (a lease in the same
-database), however many run."""
+Delivery is at least once: a relay that dies between the broker's commit and the mark publishes the
+events again, with the same `eventId`, so consumers de-duplicate by it. Order is kept: the relay publishes
+in the order the events were recorded, and a batch the broker does not take is published again whole, in
+the same order, before anything after it, so a later event about an entity never overtakes an earlier
+one. One relay publishes at a time (a lease in the same database), however many run.
+
+What a relay round costs does not grow with the outbox: an unsent event carries `unsentNs` (its
+recording time, removed once it is sent or set aside), and the relay asks only for that field, through an
+index holding only unsent events (sparse), in one query per round; each batch is marked in one update.
+An integer range is also what the embedded server (nx-27017) answers from an index: an equality on a
+boolean such as `sent: false` makes it read the whole collection."""
 
 import logging
 import os
@@ -19,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from marshmallow import ValidationError
-from pymongo import ASCENDING
+from pymongo import ASCENDING, UpdateOne
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
@@ -36,7 +43,11 @@ OUTBOX_COLLECTION = "outbox"
 LEASE_COLLECTION = "outbox_lease"
 # Sent events are kept this long (for looking into what was published), then removed.
 SENT_RETENTION_S = 24 * 3600
-RECORDING_ORDER = [("recordedNs", ASCENDING), ("position", ASCENDING)]
+UNSENT = "unsentNs"
+# Recording order (the time of the write, then the event's place in it), as the unsent index holds it.
+UNSENT_ORDER = [(UNSENT, ASCENDING), ("position", ASCENDING)]
+# Indexes of earlier versions, replaced by the ones above (they asked for `sent`).
+_FORMER_INDEXES = ("unsent",)
 
 
 def outbox_documents(events: Iterable[dict[str, Any]], now_ns: int | None = None) -> list[dict[str, Any]]:
@@ -48,7 +59,7 @@ def outbox_documents(events: Iterable[dict[str, Any]], now_ns: int | None = None
         errors = event_problems(event)
         if errors:
             raise ValidationError(errors)
-        documents.append({"_id": event["eventId"], "event": event, "sent": False,
+        documents.append({"_id": event["eventId"], "event": event, "sent": False, UNSENT: now_ns,
                           # Recording order: the time of the write, then the event's place in it.
                           "recordedNs": now_ns, "position": position, "recordedAt": now_ns / 1e9})
     return documents
@@ -62,9 +73,19 @@ class Outbox:
         self._gate = gate
 
     def ensure_indexes(self) -> None:
+        """The relay's indexes; events an earlier version recorded unsent get `unsentNs` (once)."""
         with self._gate.hold():
-            self._documents.create_index(
-                [("sent", ASCENDING), ("recordedNs", ASCENDING), ("position", ASCENDING)], name="unsent")
+            existing = self._documents.index_information()
+            for name in _FORMER_INDEXES:
+                if name in existing:
+                    self._documents.drop_index(name)
+            self._documents.create_index(UNSENT_ORDER, name="unsent_events", sparse=True)
+            self._documents.create_index([("sentAt", ASCENDING)], name="sent_at", sparse=True)
+            earlier = [UpdateOne({"_id": document["_id"]}, {"$set": {UNSENT: document["recordedNs"]}})
+                       for document in self._documents.find({"sent": False, UNSENT: {"$exists": False}},
+                                                            {"recordedNs": 1})]
+            if earlier:
+                self._documents.bulk_write(earlier, ordered=False)
 
     def record(self, events: Iterable[dict[str, Any]], session: ClientSession | None = None) -> None:
         """Inside the caller's transaction when `session` is given (the caller holds the gate then)."""
@@ -77,18 +98,21 @@ class Outbox:
         with self._gate.hold():
             self._documents.insert_many(documents)
 
-    def copy(self, events: Iterable[dict[str, Any]], recorded_ns: int) -> None:
-        """Records events that another single-document write recorded first (an import's commit record),
-        as of that write's time; copying the same events again changes nothing (their ids are the keys)."""
-        valid = []
-        for event in events:
-            errors = event_problems(event)
-            if errors:  # never blocks the others: left where it was recorded, and said
-                log.error("outbox: event %s breaks the contract and is not copied: %s", event.get("eventId"),
-                          errors)
-            else:
-                valid.append(event)
-        documents = outbox_documents(valid, now_ns=recorded_ns)
+    def copy(self, recorded: Iterable[tuple[Iterable[dict[str, Any]], int]]) -> None:
+        """Records events that other single-document writes recorded first (imports' commit records),
+        given as (events, time of that write) pairs, in one insert; copying the same events again changes
+        nothing (their ids are the keys)."""
+        documents = []
+        for events, recorded_ns in recorded:
+            valid = []
+            for event in events:
+                errors = event_problems(event)
+                if errors:  # never blocks the others: left where it was recorded, and said
+                    log.error("outbox: event %s breaks the contract and is not copied: %s",
+                              event.get("eventId"), errors)
+                else:
+                    valid.append(event)
+            documents += outbox_documents(valid, now_ns=recorded_ns)
         if not documents:
             return
         try:
@@ -120,7 +144,8 @@ class OutboxRelay:
                  batch_size: int = 200, poll_interval_s: float = 0.5, lease_s: float = 15.0,
                  collection: str = OUTBOX_COLLECTION, feeders: Sequence[Callable[[], object]] = ()) -> None:
         """`feeders` copy into the outbox what other writes recorded first (an import's commit record);
-        each round runs them before it reads the outbox."""
+        each round runs them before it reads the outbox. A `publisher` made `transactional` publishes a
+        batch with one broker round trip."""
         self.name = name
         self._feeders = list(feeders)
         self._documents = db[collection]
@@ -133,38 +158,40 @@ class OutboxRelay:
         self._holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._stopping = threading.Event()
         self._last_purge = 0.0
+        self._lease_until = 0.0  # as this relay took or renewed it last
 
     def backlog(self) -> Backlog:
         """How many events are unsent, and how long the oldest has waited."""
-        unsent = self._documents.count_documents({"sent": False})
-        oldest = next(iter(self._documents.find({"sent": False}, {"recordedAt": 1})
-                           .sort(RECORDING_ORDER).limit(1)), None)
+        unsent = {UNSENT: {"$gte": 0}}
+        count = self._documents.count_documents(unsent)
+        oldest = next(iter(self._documents.find(unsent, {"recordedAt": 1}).sort(UNSENT_ORDER).limit(1)), None)
         age = max(0.0, time.time() - oldest["recordedAt"]) if oldest else 0.0
-        return Backlog(unsent, age)
+        return Backlog(count, age)
 
     def relay_once(self) -> int:
         """Publishes up to one batch of unsent events in order; how many were published. Raises
-        EventPublishFailed when the broker did not take one (those before it are marked sent)."""
+        EventPublishFailed when the broker did not take the batch (none of it is marked sent)."""
         # Events recorded up to now, once every feeder copied what was committed before now: an event
         # copied late (recorded as of its commit) never comes after a later event about the same entity.
         watermark = time.time_ns()
         for feed in self._feeders:
             feed()
-        batch = list(self._documents.find({"sent": False, "recordedNs": {"$lte": watermark}})
-                     .sort(RECORDING_ORDER).limit(self._batch_size))
-        published: list[str] = []
-        refused: list[str] = []
+        batch = list(self._documents.find({UNSENT: {"$lte": watermark}}, {"event": 1})
+                     .sort(UNSENT_ORDER).limit(self._batch_size))
+        events, published, refused = [], [], []
+        for document in batch:
+            errors = event_problems(document["event"])
+            if errors:
+                # Checked when recorded, so only a contract changed since can get here: set aside, never
+                # retried, never blocking the events after it.
+                log.error("outbox %s: event %s breaks the contract and is set aside: %s",
+                          self.name, document["_id"], errors)
+                refused.append(document["_id"])
+            else:
+                events.append(document["event"])
         try:
-            for document in batch:
-                try:
-                    self._publisher.publish(document["event"])
-                    published.append(document["_id"])
-                except ValidationError as error:
-                    # Checked when recorded, so only a contract changed since can get here: set aside,
-                    # never retried, never blocking the events after it.
-                    log.error("outbox %s: event %s breaks the contract and is set aside: %s",
-                              self.name, document["_id"], error.messages)
-                    refused.append(document["_id"])
+            self._publisher.publish_batch(events)
+            published = [event["eventId"] for event in events]
         finally:
             self._mark(published, {"sent": True, "sentAt": time.time()})
             self._mark(refused, {"sent": None, "refusedAt": time.time()})
@@ -175,7 +202,7 @@ class OutboxRelay:
     def _mark(self, ids: list[str], fields: dict) -> None:
         if ids:
             with self._gate.hold():
-                self._documents.update_many({"_id": {"$in": ids}}, {"$set": fields})
+                self._documents.update_many({"_id": {"$in": ids}}, {"$set": fields, "$unset": {UNSENT: ""}})
 
     def _record_backlog(self, batch: list[dict], done: int) -> None:
         if not batch or (done == len(batch) < self._batch_size):
@@ -186,28 +213,33 @@ class OutboxRelay:
         record_outbox_backlog(self.name, backlog.unsent, backlog.oldest_age_s)
 
     def hold_lease(self) -> bool:
-        """Takes or renews the lease; whether this relay may publish now."""
+        """Takes or renews the lease; whether this relay may publish now. A lease taken or renewed less
+        than a third of its time ago is held without asking the store (no write every round)."""
         now = time.time()
+        if now < self._lease_until - 2 * self._lease_s / 3:
+            return True
+        lease = {"holder": self._holder, "expires": now + self._lease_s}
         with self._gate.hold():
-            try:
-                self._leases.insert_one(
-                    {"_id": self.name, "holder": self._holder, "expires": now + self._lease_s})
-                return True
-            except DuplicateKeyError:
-                pass
             taken = self._leases.find_one_and_update(
                 {"_id": self.name, "$or": [{"holder": self._holder}, {"expires": {"$lt": now}}]},
-                {"$set": {"holder": self._holder, "expires": now + self._lease_s}})
-        return taken is not None
+                {"$set": lease})
+            if taken is None:
+                try:
+                    self._leases.insert_one({"_id": self.name, **lease})
+                except DuplicateKeyError:
+                    self._lease_until = 0.0
+                    return False
+        self._lease_until = now + self._lease_s
+        return True
 
     def release_lease(self) -> None:
+        self._lease_until = 0.0
         with self._gate.hold():
             self._leases.delete_one({"_id": self.name, "holder": self._holder})
 
     def purge_sent(self, older_than_s: float = SENT_RETENTION_S) -> int:
         with self._gate.hold():
-            return self._documents.delete_many(
-                {"sent": True, "sentAt": {"$lt": time.time() - older_than_s}}).deleted_count
+            return self._documents.delete_many({"sentAt": {"$lt": time.time() - older_than_s}}).deleted_count
 
     def run(self) -> None:
         """Relays until stop(); a broker or store that fails is tried again after a growing pause."""

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from pymongo import MongoClient, monitoring
+from pymongo import MongoClient
 
 from catalog_svc.api.rpc import rpc_handlers
 from catalog_svc.bootstrap import wire
@@ -19,6 +19,7 @@ from contracts.rpc import INVALID_RPC_MESSAGE
 from optimize_runtime.infra.ports import free_port
 from optimize_runtime.messaging import RpcClient, RpcError
 from optimize_runtime.messaging.errors import RpcUnavailable
+from optimize_testing.store_commands import StoreCommands
 
 ALICE = {"id": "alice", "groups": ["analysts"], "superuser": False}
 
@@ -245,20 +246,6 @@ def test_collection_access_lists_roles_directly_and_through_groups(installation,
     assert superuser["collections"] == []  # no implicit role for superusers, as in Optimize
 
 
-class CommandCounter(monitoring.CommandListener):
-    def __init__(self) -> None:
-        self.commands: list[str] = []
-
-    def started(self, event) -> None:
-        self.commands.append(event.command_name)
-
-    def succeeded(self, event) -> None:
-        pass
-
-    def failed(self, event) -> None:
-        pass
-
-
 def test_check_import_takes_as_many_mongodb_commands_for_1000_references_as_for_1(environ, wiring):
     keys = [f"process-{i}" for i in range(1000)]
     seed(
@@ -276,7 +263,7 @@ def test_check_import_takes_as_many_mongodb_commands_for_1000_references_as_for_
             ],
         },
     )
-    counter = CommandCounter()
+    counter = StoreCommands()
     counted = MongoClient(environ["OPTIMIZE_MONGODB_URI"], event_listeners=[counter])
     try:
         counted_wiring = wire(CatalogConfig.from_env(environ), mongo=counted)
@@ -284,7 +271,7 @@ def test_check_import_takes_as_many_mongodb_commands_for_1000_references_as_for_
         for size in (1, 1000):
             check = rpc_handlers(counted_wiring)["check_import"]  # a worker that remembers nothing yet
             for attempt in ("first", "again"):
-                counter.commands.clear()
+                counter.clear()
                 result = check(
                     {
                         "user": ALICE,
@@ -296,7 +283,7 @@ def test_check_import_takes_as_many_mongodb_commands_for_1000_references_as_for_
                 )
                 assert all(v["exists"] and v["authorized"] and v["inScope"] and v["xml"]
                            for v in result["definitions"])
-                counts[size, attempt] = list(counter.commands)
+                counts[size, attempt] = counter.names
     finally:
         counted.close()
     # the version stamp, definitions, collection, grants, XML
