@@ -145,8 +145,117 @@ CATALOG_RPC_METHODS: dict[str, tuple[type[Schema], type[Schema]]] = {
 
 def register_catalog_rpc() -> dict[str, RpcMethod]:
     """Adds the catalog's methods to this process's RPC contract (safe to call again)."""
-    return {name: register_rpc_method(name, params, result)
+    return {name: register_rpc_method(name, params, result, *_PLAIN_CHECKS.get(name, ()))
             for name, (params, result) in CATALOG_RPC_METHODS.items()}
+
+
+# --- Plain checks of check_import's messages (the catalog worker's every call) ---------------------------
+# Each passes only exact JSON types in the shapes the services make, and answers None / False whenever in
+# doubt, so that marshmallow decides (and words the problems) then;
+# `contracts/tests/unit/test_catalog_rpc_conformance.py` holds them against the schemas.
+
+def _text(value: Any) -> bool:
+    return type(value) is str
+
+
+def _text_or_null(value: Any) -> bool:
+    return value is None or type(value) is str
+
+
+def _texts(value: Any) -> bool:
+    return type(value) is list and all(type(item) is str for item in value)
+
+
+def _tenants(value: Any) -> bool:
+    return type(value) is list and all(item is None or type(item) is str for item in value)
+
+
+def _flag(value: Any) -> bool:
+    return type(value) is bool
+
+
+def _fields(message: Any, schema: type[Schema]) -> bool:
+    """A dict with no field the schema does not know (it would drop them: in doubt)."""
+    return type(message) is dict and _KNOWN_FIELDS[schema].issuperset(message)
+
+
+def _plain_ref(ref: Any, schema: type[Schema] = DefinitionRefSchema) -> bool:
+    return (_fields(ref, schema) and ref.get("type") in DEFINITION_TYPES and _text(ref.get("type"))
+            and _text(ref.get("key")) and _texts(ref.get("versions")) and _tenants(ref.get("tenantIds")))
+
+
+def _load_user(user: Any) -> dict[str, Any] | None:
+    if not _fields(user, RpcUserSchema) or not _text(user.get("id")):
+        return None
+    groups, superuser = user.get("groups", []), user.get("superuser", False)
+    if not _texts(groups) or not _flag(superuser):
+        return None
+    return {"id": user["id"], "groups": list(groups), "superuser": superuser}
+
+
+def _load_check_import_params(params: Any) -> dict[str, Any] | None:
+    """The params as CheckImportParams loads them, or None when in doubt."""
+    if not _fields(params, CheckImportParams) or "definitions" not in params:
+        return None
+    user = _load_user(params.get("user"))
+    collection_id, collection_ids = params.get("collectionId"), params.get("collectionIds", [])
+    definitions = params["definitions"]
+    check_authorization = params.get("checkAuthorization", True)
+    with_variables = params.get("withVariables", False)
+    if (user is None or not _text_or_null(collection_id) or not _texts(collection_ids)
+            or type(definitions) is not list or not all(_plain_ref(ref) for ref in definitions)
+            or not _flag(check_authorization) or not _flag(with_variables)):
+        return None
+    return {"user": user, "collectionId": collection_id, "collectionIds": list(collection_ids),
+            "definitions": [{"type": ref["type"], "key": ref["key"], "versions": list(ref["versions"]),
+                             "tenantIds": list(ref["tenantIds"])} for ref in definitions],
+            "checkAuthorization": check_authorization, "withVariables": with_variables}
+
+
+def _plain_access(access: Any) -> bool:
+    return (_fields(access, CollectionAccessSchema) and _text(access.get("id"))
+            and _flag(access.get("exists")) and _text_or_null(access.get("name"))
+            and (access.get("role") is None or (_text(access["role"]) and access["role"] in ROLES)))
+
+
+def _plain_variables(variables: Any) -> bool:
+    return variables is None or (type(variables) is list and all(
+        _fields(v, ProcessVariableSchema) and _text(v.get("name")) and v["name"] != ""
+        and _text(v.get("type")) and v["type"] in VARIABLE_TYPES for v in variables))
+
+
+def _plain_verdict(verdict: Any) -> bool:
+    return (_plain_ref(verdict, DefinitionCheckSchema) and _flag(verdict.get("exists"))
+            and _flag(verdict.get("authorized")) and _text_or_null(verdict.get("name"))
+            and all(_tenants(verdict.get(name, [])) for name in ("missingTenants", "forbiddenTenants",
+                                                                   "tenantsOutOfScope"))
+            and _texts(verdict.get("existingVersions", [])) and _texts(verdict.get("missingVersions", []))
+            and (verdict.get("inScope") is None or _flag(verdict["inScope"]))
+            and _text_or_null(verdict.get("xml")) and _plain_variables(verdict.get("variables")))
+
+
+def _plain_forbidden(forbidden: Any) -> bool:
+    return (_fields(forbidden, ForbiddenDefinitionSchema) and forbidden.get("type") in DEFINITION_TYPES
+            and _text(forbidden.get("type")) and _text(forbidden.get("key"))
+            and _tenants(forbidden.get("tenantIds")))
+
+
+def _check_import_result_conforms(result: Any) -> bool:
+    """True only for a result CheckImportResult finds nothing wrong with."""
+    if not _fields(result, CheckImportResult):
+        return False
+    definitions, forbidden = result.get("definitions"), result.get("forbiddenDefinitions", [])
+    collection, collections = result.get("collection"), result.get("collections", [])
+    return (type(definitions) is list and all(_plain_verdict(v) for v in definitions)
+            and type(forbidden) is list and all(_plain_forbidden(f) for f in forbidden)
+            and (collection is None or _plain_access(collection))
+            and type(collections) is list and all(_plain_access(c) for c in collections))
+
+
+_KNOWN_FIELDS = {schema: frozenset(schema().fields) for schema in (
+    RpcUserSchema, DefinitionRefSchema, CheckImportParams, CollectionAccessSchema, ProcessVariableSchema,
+    DefinitionCheckSchema, ForbiddenDefinitionSchema, CheckImportResult)}
+_PLAIN_CHECKS = {CHECK_IMPORT: (_load_check_import_params, _check_import_result_conforms)}
 
 
 # --- The answers as a caller reads them --------------------------------------------------------------------
