@@ -345,3 +345,24 @@ def _wait_until_answering(rpc, worker: subprocess.Popen) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+def test_a_catalog_change_that_fails_still_replaces_the_stamp_after_its_rollback(wiring):
+    """On the embedded server a reader may see a change's writes before its transaction ends; if it then
+    rolls back, what the reader remembered under the old stamp must be read again: the stamp is replaced
+    once more after the rollback (and a change that succeeds replaces it once, inside its transaction)."""
+    version = wiring.version
+    before = version.stamp()
+
+    def half_a_change(session):
+        wiring.db.definitions.insert_one(definition("ghost") | {"_id": "ghost"}, session=session)
+        raise RuntimeError("the change fails after its first write")
+
+    with pytest.raises(RuntimeError):
+        version.change(half_a_change)
+    after_failure = version.stamp()
+    assert after_failure not in (None, before)
+    assert wiring.db.definitions.find_one({"_id": "ghost"}) is None  # rolled back
+
+    version.change(lambda session: None)
+    assert version.stamp() not in (after_failure, before)

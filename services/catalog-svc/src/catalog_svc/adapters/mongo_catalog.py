@@ -4,6 +4,7 @@ check has; writes go through the write gate (serialized on the embedded server),
 with a new version stamp (`CatalogVersion`), so that a reader that remembers what it read knows with one
 read whether the catalog changed since."""
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
@@ -13,6 +14,7 @@ from bson import ObjectId
 from pymongo import ASCENDING, UpdateOne
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
+from pymongo.errors import PyMongoError
 
 from catalog_svc.domain.collection_admin import StaleCollection
 from catalog_svc.domain.model import (
@@ -36,6 +38,8 @@ WHOLE_RESULT = 100_000
 DEFINITION_FIELDS = {"xml": False}
 VERSION_COLLECTION = "catalog_version"
 _VERSION_ID = "catalog"
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -67,15 +71,31 @@ class CatalogVersion:
 
     def change(self, write: Callable[[ClientSession], T]) -> T:
         """Runs `write(session)` and replaces the stamp, in one transaction through the gate: both or
-        neither. `write` may run more than once (a transient error retries the transaction)."""
+        neither. `write` may run more than once (a transient error retries the transaction). A change that
+        fails replaces the stamp once more after its rollback: on the embedded server a reader may have
+        seen its uncommitted writes under the old stamp, and must not go on answering from them."""
         def and_stamp(session: ClientSession) -> T:
             result = write(session)
-            self.documents.update_one({"_id": _VERSION_ID}, {"$set": {"stamp": ObjectId()}}, upsert=True,
-                                      session=session)
+            self._replace(session)
             return result
 
-        with self.gate.session(self.documents.database.client) as session:
-            return session.with_transaction(and_stamp)
+        try:
+            with self.gate.session(self.documents.database.client) as session:
+                return session.with_transaction(and_stamp)
+        except BaseException:
+            self._replace_after_rollback()
+            raise
+
+    def _replace(self, session: ClientSession | None = None) -> None:
+        self.documents.update_one({"_id": _VERSION_ID}, {"$set": {"stamp": ObjectId()}}, upsert=True,
+                                  session=session)
+
+    def _replace_after_rollback(self) -> None:
+        try:
+            with self.gate.hold():
+                self._replace()
+        except PyMongoError as error:  # the store is down: the caller gets the change's own error
+            log.warning("could not replace the catalog's version stamp after a failed change: %r", error)
 
 
 def ensure_indexes(db: Database) -> None:
