@@ -677,6 +677,9 @@ class Benchmark:
         print(machine_line(self.result))
         self.start()
         self.warm_up()
+        if self.options.only == "rss":
+            self.measure_peak_rss()
+            return
         # Throughput, ceilings and memory first: on a store still small (the embedded server's costs may grow
         # with its size) and an import worker that has not yet held a 10,000-entity file.
         self.measure_throughput()
@@ -729,12 +732,16 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--output", type=Path, default=HERE / "results", help="where the JSON result goes")
     parser.add_argument("--no-history", action="store_true",
                         help="do not append the headline to BENCHMARKS.md")
+    parser.add_argument("--only", choices=["rss"],
+                        help="rss: only the import worker's peak RSS (printed, nothing saved)")
     options = parser.parse_args(argv)
     budget = Budget(options.quick)
     with ExitStack() as stack:
         servers = start_test_servers(stack)
         benchmark = Benchmark(servers, budget, options, stack)
         benchmark.run()
+    if options.only:
+        return benchmark.result
     history = None if options.quick or options.no_history else HERE.parent / "BENCHMARKS.md"
     path = save(benchmark.result, options.output, history)
     print(f"\nresult: {path}" + (f"; headline appended to {history}" if history else ""))

@@ -1,5 +1,6 @@
 """Reading an export file: every problem collected, older entities upgraded, file order kept."""
 
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,19 +24,34 @@ class ExportFileReading:
     """What an export file holds, and everything that keeps it from being imported.
 
     `entities` are those that could be read and upgraded without a problem of their own, at the
-    current versions and in file order; only a reading that is `ok` has all of them.
+    current versions and in file order (or what `keep` kept of each), at `positions` in the file; only a
+    reading that is `ok` has all of them.
     """
 
     entities: list[dict] = field(default_factory=list)
+    positions: list[int] = field(default_factory=list)
     validation_errors: list[dict] = field(default_factory=list)
     mismatching_indices: list[dict] = field(default_factory=list)
     upgraded_from: dict[str, int] = field(default_factory=dict)
     # What reading changed in an entity beyond its upgrade (keys Optimize does not read, dropped), by id.
     warnings: dict[str, list[str]] = field(default_factory=dict)
 
+    # Where the entities are read again from, complete (`upgraded_entities`), and for which platform.
+    source: Sequence = ()
+    platform: str = "c7"
+
     @property
     def ok(self) -> bool:
         return not self.validation_errors and not self.mismatching_indices
+
+    def upgraded_entities(self, indexes: Iterable[int] | None = None) -> Iterator[dict]:
+        """Each of `entities` (or those at `indexes`), complete and upgraded, read again from the file one
+        at a time: a reading that kept only an outline of each holds no large file whole. The file's own
+        entities are upgraded where they are, not copied again: read each of them once."""
+        for index in range(len(self.positions)) if indexes is None else indexes:
+            upgraded, _ = upgrade_entity(self.source[self.positions[index]], self.platform, copy=False)
+            drop_unknown_data_keys(upgraded)
+            yield upgraded
 
 
 @dataclass
@@ -50,14 +66,20 @@ class _ReadEntity:
     problems: list[Problem] = field(default_factory=list)
 
 
-def read_export_file(data: Any, platform: str = "c7") -> ExportFileReading:
+def read_export_file(data: Any, platform: str = "c7", *,
+                     keep: Callable[[dict], dict] | None = None) -> ExportFileReading:
     """Reads a file as Optimize's EntityImportService does: one object is a file of one entity, and an
     entity repeated identically counts once (Optimize reads the file into a set). Older entities are
-    upgraded as Optimize's upgrades did on the target's `platform` (`c7`, `c8`)."""
-    reading = ExportFileReading()
+    upgraded as Optimize's upgrades did on the target's `platform` (`c7`, `c8`).
+
+    `data` is the file's JSON value, or a sequence of its entities that parses each one when asked (a
+    large file, read entity by entity); `keep(upgraded entity)` is what the reading keeps of each
+    entity, asked right after it is read (by default all of it): what references other entities must
+    stay in it, and whatever the caller will check."""
     if isinstance(data, dict):
         data = [data]
-    if not isinstance(data, list):
+    reading = ExportFileReading(source=data, platform=platform)
+    if isinstance(data, str) or not isinstance(data, Sequence):
         reading.validation_errors.append(
             as_validation_error(None, (), "An export file is a JSON array of entities (or one entity).")
         )
@@ -68,7 +90,8 @@ def read_export_file(data: Any, platform: str = "c7") -> ExportFileReading:
         )
         return reading
 
-    read = [_read_entity(position, entity, platform) for position, entity in _without_repetitions(data)]
+    read = [_kept(_read_entity(position, entity, platform), keep)
+            for position, entity in _without_repetitions(data)]
     _check_ids_are_unique(read)
     _check_referenced_reports_are_in_file(read)
 
@@ -81,6 +104,7 @@ def read_export_file(data: Any, platform: str = "c7") -> ExportFileReading:
         )
         if entity.upgraded is not None and not entity.problems:
             reading.entities.append(entity.upgraded)
+            reading.positions.append(entity.position)
             if entity.original_version is not None:
                 reading.upgraded_from[entity.entity_id] = entity.original_version
             if entity.warnings:
@@ -88,22 +112,28 @@ def read_export_file(data: Any, platform: str = "c7") -> ExportFileReading:
     return reading
 
 
-def _without_repetitions(data: list) -> list[tuple[int, Any]]:
+def _without_repetitions(data: Sequence) -> Iterator[tuple[int, Any]]:
     """(position, entity) in file order, leaving out an entity equal to one before it with the same id
-    (two different entities with one id stay, and are refused)."""
-    seen: dict[str, list[dict]] = {}
-    kept = []
-    for position, entity in enumerate(data):
+    (two different entities with one id stay, and are refused). An earlier entity is read again from
+    `data` to be compared, only when its id comes again."""
+    seen: dict[str, list[int]] = {}
+    for position in range(len(data)):
+        entity = data[position]
         entity_id = entity_id_of(entity)
         if entity_id is not None:
             try:
-                if any(_identical(entity, earlier) for earlier in seen.get(entity_id, ())):
+                if any(_identical(entity, data[earlier]) for earlier in seen.get(entity_id, ())):
                     continue
             except RecursionError:  # too deep to compare: read both, the depth check refuses them
                 pass
-            seen.setdefault(entity_id, []).append(entity)
-        kept.append((position, entity))
-    return kept
+            seen.setdefault(entity_id, []).append(position)
+        yield position, entity
+
+
+def _kept(read: _ReadEntity, keep: Callable[[dict], dict] | None) -> _ReadEntity:
+    if keep is not None and read.upgraded is not None:
+        read.upgraded = keep(read.upgraded)
+    return read
 
 
 def _identical(one: Any, other: Any) -> bool:

@@ -16,6 +16,9 @@ class ImportConfig:
     max_import_bytes: int
     max_import_entities: int
     max_entity_name_length: int
+    # A body larger than this is spooled to a temporary file and read entity by entity (memory bounded
+    # by the largest entity, not the file); smaller ones are parsed in memory, faster.
+    spool_import_bytes: int = 8 * 1024 * 1024
     # The installation's platform (c7 | c8): older files are upgraded as Optimize upgraded its data there.
     platform: str = "c7"
     # How long an import's process counts as alive without renewing its lease (it renews every third).
@@ -52,6 +55,7 @@ class ImportConfig:
             max_import_bytes=int(e.get("OPTIMIZE_IMPORT_MAX_BYTES", str(32 * 1024 * 1024))),
             max_import_entities=int(e.get("OPTIMIZE_IMPORT_MAX_ENTITIES", "10000")),
             max_entity_name_length=int(e.get("OPTIMIZE_ENTITY_NAME_MAX_LENGTH", "100")),
+            spool_import_bytes=int(e.get("OPTIMIZE_IMPORT_SPOOL_BYTES", str(8 * 1024 * 1024))),
             import_lease_s=float(e.get("OPTIMIZE_IMPORT_LEASE_S", "60")),
             sweep_interval_s=float(e.get("OPTIMIZE_IMPORT_SWEEP_INTERVAL_S", "60")),
             marker_clear_delay_s=float(e.get("OPTIMIZE_IMPORT_MARKER_CLEAR_DELAY_S", "0.2")),

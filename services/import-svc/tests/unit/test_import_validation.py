@@ -9,6 +9,7 @@ import pytest
 from contracts.catalog_rpc import ImportCheck
 from contracts.errors import ServiceError
 from import_svc.domain.importing import Importer, ImportRefused, ImportRequest
+from import_svc.domain.importing.spooled_file import SpooledFile
 from optimize_runtime.identity import SYSTEM_USER, Identity
 from optimize_testing.pytest_plugin import REAL_OPTIMIZE_EXPORT
 
@@ -141,6 +142,22 @@ class UncountedImports:
 
     def __getattr__(self, outcome):
         return lambda *details: None
+
+
+@pytest.fixture(autouse=True, params=["in-memory", "spooled"])
+def import_body(request, monkeypatch):
+    """Every test twice: the body in memory, and spooled to a file and read entity by entity (as the API
+    hands over a large body)."""
+    if request.param == "spooled":
+        run = Importer.run
+
+        def run_spooled(self, import_request, body):
+            with SpooledFile() as file:
+                file.write(body)
+                return run(self, import_request, file)
+
+        monkeypatch.setattr(Importer, "run", run_spooled)
+    return request.param
 
 
 def importer(catalog=None, store=None, events=None, **limits):

@@ -1,6 +1,7 @@
 """mode=overwrite as pure rules: which earlier copy an entity replaces, when it is unchanged, when a user
 changed it since its import. The store and the catalog are left out (their parts are integration tests)."""
 
+import copy
 from datetime import UTC, datetime
 
 import pytest
@@ -57,19 +58,22 @@ def test_a_copy_whose_content_no_longer_has_its_import_digest_was_modified():
 
 
 def plan(entities, kept):
-    return plan_import(entities, CatalogVerdict(), owner="bob", collection_id=None, now=NOW,
+    def upgraded(indexes):
+        return (copy.deepcopy(entities[index]) for index in indexes)
+
+    return plan_import(entities, upgraded, CatalogVerdict(), owner="bob", collection_id=None, now=NOW,
                        upgraded_from={}, mode="overwrite", kept=kept)
 
 
 def test_equal_content_is_unchanged_and_not_written_other_content_updates_in_place():
     unchanged = plan([report()], {"r1": Kept(earlier("kept"))})
     assert [(e.action, e.id) for e in unchanged.entities] == [("unchanged", "kept")]
-    assert unchanged.documents == []
+    assert list(unchanged.documents) == []
 
     updated = plan([report(name="New name")], {"r1": Kept(earlier("kept"))})
     [entity] = updated.entities
     assert (entity.action, entity.id, entity.replaces["id"]) == ("updated", "kept", "kept")
-    document = entity.document
+    [document] = updated.documents
     assert (document["owner"], document["created"], document["lastModifier"]) == ("alice", NOW, "bob")
     assert (document["name"], document[SOURCE_ID]) == ("New name", "r1")
     assert document["importId"] == updated.import_id

@@ -14,7 +14,7 @@ Every write runs inside the write gate (it serializes writes on the embedded ser
 MongoDB)."""
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import bson
 from bson.raw_bson import RawBSONDocument
@@ -35,30 +35,14 @@ _UPDATE_ATTEMPTS = 3
 # MongoDB refuses larger documents; a little room is left for the fields the store adds.
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024 - 16 * 1024
 # What one insert_many sends at most (MongoDB takes 48 MB per message): a 1,000-entity file of ordinary
-# reports is one command per collection, a 30 MB file four.
-INSERT_PART_BYTES = 8 * 1024 * 1024
+# reports is one command per collection, a 30 MB file eight. A part costs the worker about 2.5 times its
+# size while it is sent (encoded, then the driver's message): 8 MB parts took ~20 MB of peak RSS, 4 MB ~10.
+INSERT_PART_BYTES = 4 * 1024 * 1024
 
 # One document per collection that import-svc has written into or heard was deleted: an authoring write
 # into a collection and the deletion of the collection both write it, so on MongoDB the two conflict
 # (one transaction is retried and sees the other) instead of passing each other.
 COLLECTION_STATES = "collection_states"
-
-def _encoded_parts(documents: list[dict], extra: dict) -> Iterator[list[RawBSONDocument]]:
-    """The documents (with `extra` fields) encoded as BSON, in parts of at most INSERT_PART_BYTES each
-    (one document alone may be larger): a large import is never held as one whole message of encoded
-    documents beside the documents themselves. Encoded here, not again by the driver."""
-    part: list[RawBSONDocument] = []
-    size = 0
-    for document in documents:
-        encoded = bson.encode({**document, **extra})
-        if part and size + len(encoded) > INSERT_PART_BYTES:
-            yield part
-            part, size = [], 0
-        part.append(RawBSONDocument(encoded))
-        size += len(encoded)
-    if part:
-        yield part
-
 
 class EntityStore(EntityLookup):
     """Every write of reports and dashboards, and the lookups by id (`EntityLookup`) its writers need."""
@@ -76,7 +60,7 @@ class EntityStore(EntityLookup):
         """Why this entity could not be stored as one document (too large for MongoDB, say), or None."""
         try:
             size = len(bson.encode(entity))
-        except (bson.errors.InvalidDocument, OverflowError) as error:
+        except (bson.errors.InvalidDocument, OverflowError, UnicodeEncodeError) as error:
             return f"The entity cannot be stored: {error}"
         if size > MAX_DOCUMENT_BYTES:
             return f"The entity takes {size} bytes; a stored entity may take at most {MAX_DOCUMENT_BYTES}."
@@ -176,18 +160,33 @@ class EntityStore(EntityLookup):
         is committed); the ids that went into each collection.
 
         One `insert_many` per collection and 8 MB (`INSERT_PART_BYTES`), so the number of commands does not
-        grow with the number of documents. `after_batch(collection name)` is called after each collection's
-        batch."""
-        by_collection: dict[str, list[dict]] = {}
+        grow with the number of documents. The documents are encoded as BSON (here, not again by the
+        driver) as they come, and each part is sent once full: a large import holds one part per collection,
+        never all of its documents. `after_batch(collection name)` is called after each collection's last
+        part, in the order the collections came."""
+        parts: dict[str, list[RawBSONDocument]] = {}
+        part_bytes: dict[str, int] = {}
+        ids: dict[str, list[str]] = {}
         for document in documents:
-            by_collection.setdefault(collection_of(document), []).append(document)
-        for name, batch in by_collection.items():
-            for part in _encoded_parts(batch, {PENDING_MARKER: import_id}):
-                with self._gate.hold():
-                    self._db[name].insert_many(part, ordered=False)
+            name = collection_of(document)
+            encoded = bson.encode({**document, PENDING_MARKER: import_id})
+            part = parts.setdefault(name, [])
+            if part and part_bytes[name] + len(encoded) > INSERT_PART_BYTES:
+                self._insert_part(name, part)
+                part.clear()
+                part_bytes[name] = 0
+            part.append(RawBSONDocument(encoded))
+            part_bytes[name] = part_bytes.get(name, 0) + len(encoded)
+            ids.setdefault(name, []).append(document["_id"])
+        for name, part in parts.items():
+            self._insert_part(name, part)
             if after_batch is not None:
                 after_batch(name)
-        return {name: [document["_id"] for document in batch] for name, batch in by_collection.items()}
+        return ids
+
+    def _insert_part(self, name: str, part: list[RawBSONDocument]) -> None:
+        with self._gate.hold():
+            self._db[name].insert_many(part, ordered=False)
 
     def overwrite_pending(self, overwrites: Iterable[tuple[dict, dict]], import_id: str,
                           after_batch: Callable[[str], None] | None = None) -> dict[str, list[str]]:

@@ -31,7 +31,6 @@ from pymongo import ASCENDING
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError, InvalidOperation, PyMongoError
 
-from contracts.entities import collection_of
 from contracts.errors import ErrorCode, ServiceError, service_unavailable
 from contracts.import_journal import (
     COMMITTED,
@@ -196,11 +195,8 @@ class ImportJournal:
     def settle(self, plan: ImportPlan) -> None:
         """After a committed overwrite was verified: the versions it replaced are dropped. Best effort: one
         left behind is never shown (its import is committed) and goes with the entity's next change."""
-        overwritten: dict[str, list[str]] = {}
-        for document, _ in plan.overwrites:
-            overwritten.setdefault(collection_of(document), []).append(document["_id"])
         try:
-            self._entities.settle(plan.import_id, overwritten)
+            self._entities.settle(plan.import_id, plan.updated_ids_by_collection())
         except PyMongoError as error:
             log.warning("could not drop the versions committed import %s replaced: %r", plan.import_id, error)
 
@@ -222,13 +218,11 @@ class ImportJournal:
     def _claim(self, record: str, plan: ImportPlan, idempotency: Idempotency | None) -> list[dict] | None:
         """Inserts the pending record, or takes over the record of a dead attempt with the same key;
         the outcome instead when an attempt with this key committed meanwhile."""
-        counts: dict[str, int] = {}
-        for document in plan.documents:
-            counts[document["entityType"]] = counts.get(document["entityType"], 0) + 1
         mine = pending_record(
             record=record, import_id=plan.import_id, owner=this_process(), now_ms=now_ms(),
-            lease_ms=self.lease_ms, entity_count=counts, user_id=plan.owner if idempotency is None
-            else idempotency.user_id, key=None if idempotency is None else idempotency.key,
+            lease_ms=self.lease_ms, entity_count=plan.written_counts(),
+            user_id=plan.owner if idempotency is None else idempotency.user_id,
+            key=None if idempotency is None else idempotency.key,
             digest=None if idempotency is None else idempotency.digest)
         for _ in range(_CLAIM_ATTEMPTS):
             try:

@@ -1,11 +1,14 @@
 """POST /api/import and /api/public/import: an export file in, the imported entities (or every reason
 for refusing them) out."""
 
+from contextlib import closing, nullcontext
+
 from flask import current_app, request
 from marshmallow import Schema, fields, validate
 
 from contracts.errors import ErrorCode, ServiceError
 from import_svc.domain.importing import MODES, NEW_COPIES, Importer, ImportRequest, payload_too_large
+from import_svc.domain.importing.spooled_file import SpooledFile
 from optimize_runtime.cyclic_gc import cyclic_gc_paused
 from optimize_runtime.http import (
     Blueprint,
@@ -67,23 +70,36 @@ def _importer() -> Importer:
     return current_app.extensions["import"].importer
 
 
-def _read_body(max_bytes: int) -> bytearray:
+def _read_body(max_bytes: int, spool_bytes: int) -> bytearray | SpooledFile:
     """The body, refused as soon as it is known to exceed `max_bytes`: from Content-Length before
-    reading anything, else while it streams in."""
+    reading anything, else while it streams in. Beyond `spool_bytes` it goes to a temporary file (the
+    caller closes it), read from there entity by entity."""
     declared = request.content_length
     if declared is not None and declared > max_bytes:
         raise payload_too_large(max_bytes, declared, "bytes")
-    stream, body = request.stream, bytearray()
-    while chunk := stream.read(_CHUNK_BYTES):
-        body += chunk
-        if len(body) > max_bytes:
-            actual = len(body)
-            body.clear()
-            # Read to the end, only counting, so that the limit and the real size can both be named.
-            while chunk := stream.read(_CHUNK_BYTES):
-                actual += len(chunk)
-            raise payload_too_large(max_bytes, actual, "bytes")
-    return body
+    stream, body, spooled, size = request.stream, bytearray(), None, 0
+    try:
+        while chunk := stream.read(_CHUNK_BYTES):
+            size += len(chunk)
+            if size > max_bytes:
+                body.clear()
+                # Read to the end, only counting, so that the limit and the real size can both be named.
+                while chunk := stream.read(_CHUNK_BYTES):
+                    size += len(chunk)
+                raise payload_too_large(max_bytes, size, "bytes")
+            if spooled is None and size > spool_bytes:
+                spooled = SpooledFile()
+                spooled.write(body)
+                body.clear()
+            if spooled is None:
+                body += chunk
+            else:
+                spooled.write(chunk)
+    except BaseException:
+        if spooled is not None:
+            spooled.close()
+        raise
+    return body if spooled is None else spooled
 
 
 def _import(collection_id: str | None, dry_run: bool, mode: str, overwrite_modified: bool) -> list[dict]:
@@ -97,13 +113,14 @@ def _import(collection_id: str | None, dry_run: bool, mode: str, overwrite_modif
     importer = _importer()
     import_request = ImportRequest(identity, collection_id, dry_run=dry_run, idempotency_key=key,
                                    request_id=request_id(), mode=mode, overwrite_modified=overwrite_modified)
+    config = current_app.extensions["import"].config
     try:
-        body = _read_body(current_app.extensions["import"].config.max_import_bytes)
+        body = _read_body(config.max_import_bytes, config.spool_import_bytes)
     except ServiceError as refusal:  # too large: refused before the file is read
         importer.announce_rejection(import_request, refusal)
         raise
-    with cyclic_gc_paused():  # the file becomes a large tree of objects, without cycles
-        return importer.run(import_request, body)
+    with closing(body) if isinstance(body, SpooledFile) else nullcontext(), cyclic_gc_paused():
+        return importer.run(import_request, body)  # the file becomes many objects, without cycles
 
 
 @blueprint.route("/api/import", methods=["POST"])

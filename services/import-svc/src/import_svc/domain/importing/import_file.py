@@ -1,5 +1,6 @@
 """The body of an import request: its size limits, and JSON that cannot hurt the service."""
 
+import hashlib
 import json
 from typing import Any
 
@@ -8,6 +9,10 @@ import orjson
 from contracts.errors import ErrorCode, ServiceError
 from contracts.json_limits import check_array_lengths, check_value_count
 from import_svc.domain.importing.refusal import ImportRefused, file_invalid
+from import_svc.domain.importing.spooled_file import SpooledEntities, SpooledFile, array_layout
+
+# The body as it arrived: in memory, or (a large one) spooled to a temporary file.
+ImportBody = bytes | bytearray | SpooledFile
 
 
 def payload_too_large(limit: int, actual: int, unit: str) -> ServiceError:
@@ -38,6 +43,16 @@ def _decoded(body: bytes) -> Any:
     return json.loads(body, parse_constant=_no_constant)
 
 
+def _decoded_element(element: bytes) -> Any:
+    """One element of a top-level array, decoded as `_decoded` decodes a UTF-8 body."""
+    if _NINETEEN_DIGITS not in element.translate(_DIGITS_AS_ZERO):
+        try:
+            return orjson.loads(element)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(element.decode("utf-8", "surrogatepass"), parse_constant=_no_constant)
+
+
 def unreadable(message: str) -> ImportRefused:
     return ImportRefused([file_invalid([{"entityId": None, "path": "", "message": message}])])
 
@@ -65,3 +80,47 @@ def parse_import_file(body: bytes, *, max_entities: int, max_values: int = MAX_J
         for entity in data:
             check_array_lengths(entity)
     return data
+
+
+def body_digest(prefix: bytes, body: ImportBody) -> str:
+    """sha256 of `prefix` and the body, read in chunks when spooled."""
+    digest = hashlib.sha256(prefix)
+    for chunk in body.chunks() if isinstance(body, SpooledFile) else (body,):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def import_file_entities(body: ImportBody, *, max_entities: int, max_values: int = MAX_JSON_VALUES) -> Any:
+    """The JSON value of the body, refused as `parse_import_file` refuses it. A body given as a bytearray
+    is emptied once it is parsed. Of a spooled body that is an array: its entities, each parsed when read
+    (the file is parsed once here, entity by entity, to be refused exactly as a whole body would be)."""
+    if not isinstance(body, SpooledFile):
+        data = parse_import_file(body, max_entities=max_entities, max_values=max_values)
+        if isinstance(body, bytearray):
+            body.clear()  # read: a large file's bytes are not kept while its entities are checked and written
+        return data
+    if not body.size:
+        return parse_import_file(b"", max_entities=max_entities, max_values=max_values)
+    elements = array_layout(body, max_values)
+    if elements is None:
+        return parse_import_file(body.read(), max_entities=max_entities, max_values=max_values)
+    entities = SpooledEntities(body, elements, _decoded_element)
+    too_long: ServiceError | None = None
+    for position in range(len(entities)):
+        element = entities.element(position)
+        try:
+            if not element:
+                raise ValueError("no value between two commas")
+            entity = _decoded_element(element)
+        except (RecursionError, ValueError):  # not JSON: refused as the whole body is, with its message
+            return parse_import_file(body.read(), max_entities=max_entities, max_values=max_values)
+        if too_long is None:
+            try:
+                check_array_lengths(entity)
+            except ServiceError as refusal:  # refused once the whole file is known to be JSON
+                too_long = refusal
+    if len(entities) > max_entities:
+        raise payload_too_large(max_entities, len(entities), "entities")
+    if too_long is not None:
+        raise too_long
+    return entities

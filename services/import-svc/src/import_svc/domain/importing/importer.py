@@ -2,7 +2,6 @@
 every entity so that it becomes visible whole (one commit record) or never, and tell other services what
 happened."""
 
-import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,19 +9,20 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from contracts.catalog_rpc import DefinitionRef, ImportCheck
-from contracts.entities import EDIT_ROLES, export_entity_from_stored
+from contracts.entities import EDIT_ROLES
 from contracts.errors import ErrorCode, ServiceError, not_found
 from contracts.events import ENTITY_DELETED, ENTITY_IMPORTED, ENTITY_UPDATED, IMPORT_REJECTED, new_event
 from contracts.export_file import read_export_file
 from contracts.export_file.json_path import json_path
 from import_svc.domain.importing.dashboard_variables import needs_variables, unknown_variable_filter_errors
+from import_svc.domain.importing.entity_outline import entity_outline
 from import_svc.domain.importing.entity_rules import (
     description_problems,
     instant_preview_problem,
     management_report_problem,
     name_problem,
 )
-from import_svc.domain.importing.import_file import parse_import_file
+from import_svc.domain.importing.import_file import ImportBody, body_digest, import_file_entities
 from import_svc.domain.importing.overwrite import (
     CREATED,
     NEW_COPIES,
@@ -135,9 +135,9 @@ class Importer:
         self.platform = platform
         self.clock = clock
 
-    def run(self, request: ImportRequest, body: bytes) -> list[dict]:
+    def run(self, request: ImportRequest, body: ImportBody) -> list[dict]:
         """The outcome in file order: `[{id, entityType, sourceId, upgradedFrom?, warnings?}]`. A body
-        given as a bytearray is emptied once it is read."""
+        given as a bytearray is emptied once it is parsed."""
         try:
             return self._run(request, body)
         except ServiceError as error:
@@ -147,7 +147,7 @@ class Importer:
             self.counts.failed()
             raise
 
-    def _run(self, request: ImportRequest, body: bytes) -> list[dict]:
+    def _run(self, request: ImportRequest, body: ImportBody) -> list[dict]:
         idempotency = self._idempotency(request, body)
         if idempotency is not None:
             recorded = self.store.recorded_outcome(idempotency)
@@ -173,7 +173,7 @@ class Importer:
             raise
         if outcome is planned:  # not the recorded outcome of an earlier attempt with the key
             self._verify_committed(request, plan, events)
-            if plan.overwrites:
+            if plan.ids_of(UPDATED):
                 self.store.settle(plan)
             self.counts.imported(outcome)
         else:  # a concurrent retry with the same key committed first: its result is ours
@@ -196,22 +196,31 @@ class Importer:
         if refusal.code != ErrorCode.SERVICE_UNAVAILABLE and not request.dry_run:
             self._announce(request, IMPORT_REJECTED, [], {"errorCode": refusal.code.value})
 
-    def plan(self, request: ImportRequest, body: bytes) -> ImportPlan:
+    def plan(self, request: ImportRequest, body: ImportBody) -> ImportPlan:
         """What the import would write; raises ImportRefused naming every problem, or the error that
-        stops the import before its checks (collection unknown or not editable, limits)."""
-        data = parse_import_file(body, max_entities=self.max_entities)
-        if isinstance(body, bytearray):
-            body.clear()  # read: a large file's bytes are not kept while its entities are checked and written
-        if isinstance(data, dict):  # one entity, as Optimize reads it
-            data = [data]
-        reading = read_export_file(data, self.platform)
+        stops the import before its checks (collection unknown or not editable, limits).
+
+        The entities are read twice, one at a time for a spooled file: once to check them (keeping only
+        their outlines), once to write them (`ImportPlan.build`)."""
+        source = import_file_entities(body, max_entities=self.max_entities)
+        storage_problems: dict[str, str] = {}
+
+        def outline(entity: dict) -> dict:
+            problem = self.store.storage_problem(entity)  # the only check that needs the whole entity
+            if problem is not None:
+                storage_problems[entity["id"]] = problem
+            return entity_outline(entity)
+
+        reading = read_export_file(source, self.platform, keep=outline)
         verdict = self._ask_catalog(request, reading.entities)
 
+        positions = {entity["id"]: (position,) for entity, position in zip(reading.entities,
+                                                                             reading.positions, strict=True)}
         validation_errors = list(reading.validation_errors)
-        if isinstance(data, list):
-            validation_errors += self._unstorable_entity_errors(data, reading.entities)
-        validation_errors += unknown_variable_filter_errors(reading.entities, verdict,
-                                                            _positions(data, reading.entities))
+        validation_errors += [{"entityId": entity["id"], "path": json_path(positions[entity["id"]]),
+                               "message": storage_problems[entity["id"]]}
+                              for entity in reading.entities if entity["id"] in storage_problems]
+        validation_errors += unknown_variable_filter_errors(reading.entities, verdict, positions)
         problems: list[ImportProblem | None] = []
         if validation_errors:
             problems.append(file_invalid(validation_errors))
@@ -233,9 +242,10 @@ class Importer:
             copies = self.store.earlier_copies([entity["id"] for entity in reading.entities],
                                                request.collection_id, owner)
             kept = kept_copies(reading.entities, copies)
-        plan = plan_import(reading.entities, verdict, owner=owner, collection_id=request.collection_id,
-                           now=self.clock(), upgraded_from=reading.upgraded_from,
-                           reading_warnings=reading.warnings, mode=request.mode, kept=kept)
+        plan = plan_import(reading.entities, reading.upgraded_entities, verdict, owner=owner,
+                           collection_id=request.collection_id, now=self.clock(),
+                           upgraded_from=reading.upgraded_from, reading_warnings=reading.warnings,
+                           mode=request.mode, kept=kept)
         changed = [(entity.source_id, entity.replaces) for entity in plan.entities
                    if entity.action == UPDATED and kept[entity.source_id].modified_since_import]
         if changed and not request.overwrite_modified:
@@ -261,28 +271,13 @@ class Importer:
                     collectionId=request.collection_id)
         return verdict
 
-    def _unstorable_entity_errors(self, data: list, readable: list[dict]) -> list[dict]:
-        """Entities too large for one MongoDB document."""
-        position_of: dict[str, int] = {}
-        for position, original in enumerate(data):
-            if isinstance(original, dict) and isinstance(original.get("id"), str):
-                position_of.setdefault(original["id"], position)
-        errors = []
-        for entity in readable:
-            at = position_of[entity["id"]]
-            problem = self.store.storage_problem(entity)
-            if problem is not None:
-                errors.append({"entityId": entity["id"], "path": json_path((at,)), "message": problem})
-        return errors
-
-    def _idempotency(self, request: ImportRequest, body: bytes) -> Idempotency | None:
+    def _idempotency(self, request: ImportRequest, body: ImportBody) -> Idempotency | None:
         if request.idempotency_key is None or request.dry_run:
             return None
         how = f"{request.collection_id}\n"
         if request.mode != NEW_COPIES:  # a key reused with another mode is another request
             how += f"{request.mode} {request.overwrite_modified}\n"
-        digest = hashlib.sha256(how.encode() + body).hexdigest()
-        return Idempotency(request.identity.user_id, request.idempotency_key, digest)
+        return Idempotency(request.identity.user_id, request.idempotency_key, body_digest(how.encode(), body))
 
     def recheck(self, request: ImportRequest, plan: ImportPlan) -> None:
         """Just before the commit, for an import into a collection: is the collection still there, does
@@ -291,7 +286,7 @@ class Importer:
         plan refuses the import, and nothing of it becomes visible."""
         if request.collection_id is None:
             return
-        entities = [export_entity_from_stored(entity.document) for entity in plan.entities]
+        entities = [entity.outline for entity in plan.entities]
         problems = prerequisite_problems(entities, self._ask_catalog(request, entities))
         if problems:
             raise ImportRefused(problems)
@@ -329,14 +324,3 @@ class Importer:
                          collection_id=request.collection_id, request_id=request.request_id,
                          details=details)
 
-
-def _positions(data: object, entities: list[dict]) -> dict[str, tuple[int, ...]]:
-    """Each entity's position in the file, by id (a single object is the whole file: no position)."""
-    if not isinstance(data, list):
-        return {}
-    ids = {entity["id"] for entity in entities}
-    positions: dict[str, tuple[int, ...]] = {}
-    for position, original in enumerate(data):
-        if isinstance(original, dict) and original.get("id") in ids:
-            positions.setdefault(original["id"], (position,))
-    return positions
