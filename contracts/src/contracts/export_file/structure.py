@@ -12,6 +12,7 @@ from contracts.export_file.json_path import PathPart
 from contracts.export_file.versions import MAX_NESTING_DEPTH
 
 Location = tuple[PathPart, ...]
+_CONTAINERS = (dict, list)
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 # json.loads joins an escaped surrogate pair into one character, so any surrogate left is a lone one.
@@ -143,8 +144,9 @@ def unstorable_values(value: Any, at: Location = ()) -> list[tuple[Location, str
 def json_copy(value: Any) -> Any:
     """A copy of a JSON value (objects, arrays, scalars) sharing nothing mutable with it, several times
     faster than `copy.deepcopy`. Recursive: only for values nested no deeper than MAX_NESTING_DEPTH."""
-    if isinstance(value, dict):
-        return {key: json_copy(child) for key, child in value.items()}
+    if isinstance(value, dict):  # scalars, most of a file, are taken as they are: no call for each
+        return {key: json_copy(child) if isinstance(child, _CONTAINERS) else child
+                for key, child in value.items()}
     if isinstance(value, list):
-        return [json_copy(child) for child in value]
+        return [json_copy(child) if isinstance(child, _CONTAINERS) else child for child in value]
     return value
