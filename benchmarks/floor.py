@@ -210,8 +210,7 @@ class StoreFloor:
         for name, batch in by_collection.items():  # found by id: the primary index, on every server
             with self.gate.hold():
                 self.db[name].update_many({"_id": {"$in": [d["_id"] for d in batch]},
-                                           PENDING_MARKER: {"$in": [import_id]}},
-                                          {"$unset": {PENDING_MARKER: ""}})
+                                           PENDING_MARKER: import_id}, {"$unset": {PENDING_MARKER: ""}})
 
     def write_and_clear(self, import_id: str, by_collection: dict[str, list[dict]],
                         outcome: list[dict]) -> None:
@@ -231,6 +230,12 @@ class StoreFloor:
             self.clear_markers(import_id, by_collection)
             written = [(name, [d["_id"] for d in batch]) for name, batch in by_collection.items()]
         return times[1:], written
+
+    def remove(self, written: list[tuple[str, list[str]]]) -> None:
+        """The documents `write_samples` says it wrote, removed again."""
+        for name, ids in written:
+            with self.gate.hold():
+                self.db[name].delete_many({"_id": {"$in": ids}})
 
     def read_collection(self, collection_id: str) -> list[dict]:
         """Every document of a collection, as a collection export asks for them (by collectionId)."""
