@@ -198,6 +198,44 @@ def test_an_import_killed_at_any_point_shows_nothing_or_everything_and_a_retry_l
     assert store(installation).reports.count_documents({"pending": {"$exists": True}}) == 0
 
 
+def test_an_import_answering_after_the_read_timeout_is_answered_not_cut_off(installation, target, tmp_path):
+    """The read timeout is for the request's head and body: an import held (paused after its record is
+    claimed) longer than it, on a large file or a busy machine, still gets its answer."""
+    collection_id, body = target
+    pause_file, port, read_timeout_s = tmp_path / "paused", free_port(), 2
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "import-svc"), "serve"],
+        env={**os.environ, **installation.environ, "OPTIMIZE_IMPORT_PORT": str(port),
+             "OPTIMIZE_HTTP_WORKERS": "1", "OPTIMIZE_HTTP_READ_TIMEOUT_S": str(read_timeout_s),
+             "OPTIMIZE_IMPORT_PAUSE_AT": "claimed", "OPTIMIZE_IMPORT_PAUSE_FILE": str(pause_file),
+             "OPTIMIZE_METRICS_DIR": str(tmp_path / "metrics")},
+        stderr=(tmp_path / "import-svc.log").open("w"))
+    answers: list = []
+
+    def post() -> None:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/import?collectionId={collection_id}", data=body,
+            headers={**installation.headers(), "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=120) as response:
+                answers.append((response.status, len(json.loads(response.read()))))
+        except urllib.error.HTTPError as error:
+            answers.append((error.code, json.loads(error.read())))
+
+    try:
+        assert wait_for_port("127.0.0.1", port, timeout_s=30)
+        client = threading.Thread(target=post)
+        client.start()
+        wait_paused(pause_file)
+        time.sleep(2 * read_timeout_s)  # held past the read timeout
+        pause_file.unlink()
+        client.join(120)
+        assert answers == [(200, REPORTS + 1)]
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
 def test_a_gunicorn_worker_killed_during_an_import_leaves_nothing_and_the_retry_one_copy(
         installation, target, tmp_path):
     """import-svc served by gunicorn, as `make run` starts it; its worker SIGKILLed between the entity

@@ -193,7 +193,9 @@ def _environ(scope: dict, headers: Iterable[tuple[str, str]], body, size: int) -
 
 class JsonErrorProtocol(gunicorn_protocol.ASGIProtocol):
     """gunicorn's HTTP/1 protocol, answering its own refusals (431, 414, 400, 501) as JSON, and closing a
-    connection whose request head has not arrived within the read timeout."""
+    connection whose request head has not arrived within the read timeout. Only the first head: on a
+    kept-alive connection gunicorn's keep-alive timeout closes one whose next request does not come in
+    time, and no timer of ours runs while the app answers (an import may take longer than the timeout)."""
 
     read_timeout_s = 30.0
     _head_timer: asyncio.TimerHandle | None = None
@@ -205,10 +207,6 @@ class JsonErrorProtocol(gunicorn_protocol.ASGIProtocol):
     def _on_headers_complete(self):
         self._cancel_head_timer()
         return super()._on_headers_complete()
-
-    def _cancel_keepalive_timer(self):  # a new request begins on a kept-alive connection
-        super()._cancel_keepalive_timer()
-        self._arm_head_timer()
 
     def connection_lost(self, exc) -> None:
         self._cancel_head_timer()
