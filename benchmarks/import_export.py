@@ -388,7 +388,8 @@ class Benchmark:
             for thread in workers:
                 thread.join()
 
-    # --- 1 and 2. the floor and the product, interleaved round by round (so both see the same load) --
+    # --- 1 and 2. the floor and the product, interleaved round by round (so both see the same load),
+    # and the sizes in turn --
 
     def measure_imports(self) -> None:
         """Each size against the same store: what a round imported (and the floor wrote) is removed after
@@ -406,42 +407,51 @@ class Benchmark:
             "user": {"id": "demo", "groups": [], "superuser": True}, "collectionId": None,
             "definitions": [{"type": "process", "key": KEY, "versions": ["1"], "tenantIds": [None]}],
             "checkAuthorization": True}}).encode()
+        prepared, times, spent = {}, {}, {}
         for size in self.budget.sizes:
             body = json.dumps(export_file(size)).encode()
             outcome = self._import(client, body)  # not counted: the documents the floor writes and reads
             documents = self._stored_documents([item["id"] for item in outcome])
             self._remove_imported(outcome)
-            file = floor.json_decode(body)
-            times: dict[str, list[float]] = {name: [] for name in (
+            prepared[size] = (body, outcome, documents, floor.json_decode(body))
+            times[size] = {name: [] for name in (
                 "import", "writes", "read", "jsonDecode", "jsonEncode", "httpNoop", "rpcEcho")}
-            spent: dict[str, float] = {}
-            for _ in range(self.budget.rounds[size]):
-                before = self.cpu.snapshot()
-                start = time.perf_counter()
-                imported = self._import(client, body)
-                times["import"].append(time.perf_counter() - start)
-                for name, value in Cpu.spent(before, self.cpu.snapshot()).items():
-                    spent[name] = spent.get(name, 0.0) + value
-                self._markers_cleared()
-                import_id, by_collection = self.store.fresh_copies(documents)
-                times["writes"].append(timed(self.store.write_import, import_id, by_collection, outcome))
-                self.store.clear_markers(import_id, by_collection)  # as the product does, after the answer
-                written = [(name, [d["_id"] for d in batch]) for name, batch in by_collection.items()]
-                times["read"].append(timed(self.store.read, written))
-                self._remove_imported(imported)
-                self.store.remove(written)
-                times["jsonDecode"].append(timed(floor.json_decode_alone, body))
-                times["jsonEncode"].append(timed(floor.json_encode, file))
-                if size == 1:
-                    times["httpNoop"].append(timed(noop.request, "GET", "/healthz"))
-                    times["rpcEcho"].append(timed(self.rpc_echo.call, rpc_body))
-            rounds = len(times["import"])
-            ours = {k: v / rounds * 1000 for k, v in spent.items() if not k.startswith("machine")}
+            spent[size] = {}
+        # Each size's rounds spread evenly over the whole measurement (1, 100, 1,000 and 10,000 entities in
+        # turn), so that a machine other work makes slower or faster meanwhile weighs on every size alike:
+        # measured one size after the other, the 10,000-entity rounds came last, on a machine that had
+        # slowed down 1.7 x since the start (machine.py's reference workload, 236 -> 400 ms).
+        schedule = sorted(((index + 0.5) / self.budget.rounds[size], size)
+                          for size in self.budget.sizes for index in range(self.budget.rounds[size]))
+        for _, size in schedule:
+            body, outcome, documents, file = prepared[size]
+            before = self.cpu.snapshot()
+            start = time.perf_counter()
+            imported = self._import(client, body)
+            times[size]["import"].append(time.perf_counter() - start)
+            for name, value in Cpu.spent(before, self.cpu.snapshot()).items():
+                spent[size][name] = spent[size].get(name, 0.0) + value
+            self._markers_cleared()
+            import_id, by_collection = self.store.fresh_copies(documents)
+            times[size]["writes"].append(timed(self.store.write_import, import_id, by_collection, outcome))
+            self.store.clear_markers(import_id, by_collection)  # as the product does, after the answer
+            written = [(name, [d["_id"] for d in batch]) for name, batch in by_collection.items()]
+            times[size]["read"].append(timed(self.store.read, written))
+            self._remove_imported(imported)
+            self.store.remove(written)
+            times[size]["jsonDecode"].append(timed(floor.json_decode_alone, body))
+            times[size]["jsonEncode"].append(timed(floor.json_encode, file))
+            if size == 1:
+                times[size]["httpNoop"].append(timed(noop.request, "GET", "/healthz"))
+                times[size]["rpcEcho"].append(timed(self.rpc_echo.call, rpc_body))
+        for size in self.budget.sizes:
+            body, rounds = prepared[size][0], len(times[size]["import"])
+            ours = {k: v / rounds * 1000 for k, v in spent[size].items() if not k.startswith("machine")}
             product = self.result["product"][f"import{size}"] = {
-                **summary(times["import"]), "cpuPerImportMs": sum(ours.values()), "cpuByProcessMs": ours,
-                "fileBytes": len(body)}
+                **summary(times[size]["import"]), "cpuPerImportMs": sum(ours.values()),
+                "cpuByProcessMs": ours, "fileBytes": len(body)}
             pieces = self.result["floor"][str(size)] = {
-                name: summary(values) for name, values in times.items() if values and name != "import"}
+                name: summary(values) for name, values in times[size].items() if values and name != "import"}
             if size == 1:
                 self.result["floor"]["httpNoop"] = pieces.pop("httpNoop")
                 self.result["floor"]["rpcEcho"] = pieces.pop("rpcEcho")
