@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from optimize_testing.fuzzing import JSON, mutated_anywhere
 from optimize_testing.installation import start_installation
 from optimize_testing.pytest_plugin import REAL_OPTIMIZE_EXPORT, isolated_names
 
@@ -19,10 +20,6 @@ CALLS_PER_OPERATION = 6    # generated calls of each documented operation
 FUZZ = settings(derandomize=True, deadline=None, database=None, print_blob=True,
                 suppress_health_check=list(HealthCheck))
 
-JSON_SCALARS = (st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False)
-                | st.text(max_size=20))
-JSON = st.recursive(JSON_SCALARS, lambda children: st.lists(children, max_size=4)
-                    | st.dictionaries(st.text(max_size=10), children, max_size=4), max_leaves=20)
 
 
 class Documents:
@@ -121,25 +118,7 @@ def import_files(draw):
     """The real export with a few values replaced, removed or added anywhere in it, or any JSON at all."""
     if draw(st.integers(0, 9)) == 0:
         return draw(JSON)
-    file = json.loads(json.dumps(REAL_FILE))
-    for _ in range(draw(st.integers(1, 4))):
-        node = file
-        path = []
-        while isinstance(node, dict | list) and node and draw(st.booleans()):
-            key = draw(st.sampled_from(sorted(node) if isinstance(node, dict) else range(len(node))))
-            path.append((node, key))
-            node = node[key]
-        if not path:
-            continue
-        parent, key = path[-1]
-        action = draw(st.sampled_from(("replace", "remove", "add")))
-        if action == "replace":
-            parent[key] = draw(JSON)
-        elif action == "remove" and isinstance(parent, dict):
-            del parent[key]
-        elif isinstance(parent, dict):
-            parent[draw(st.text(max_size=8))] = draw(JSON)
-    return file
+    return mutated_anywhere(draw, REAL_FILE, st.integers(1, 4))
 
 
 def test_generated_import_files_never_get_a_5xx_and_every_answer_is_documented(world):

@@ -14,6 +14,7 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from contracts.plain_checks import are_texts, is_text, is_text_or_null
 from contracts.rpc import RpcMethod, register_rpc_method
 
 DEFINITION_TYPES = ("process", "decision")
@@ -154,18 +155,6 @@ def register_catalog_rpc() -> dict[str, RpcMethod]:
 # doubt, so that marshmallow decides (and words the problems) then;
 # `contracts/tests/unit/test_catalog_rpc_conformance.py` holds them against the schemas.
 
-def _text(value: Any) -> bool:
-    return type(value) is str
-
-
-def _text_or_null(value: Any) -> bool:
-    return value is None or type(value) is str
-
-
-def _texts(value: Any) -> bool:
-    return type(value) is list and all(type(item) is str for item in value)
-
-
 def _tenants(value: Any) -> bool:
     return type(value) is list and all(item is None or type(item) is str for item in value)
 
@@ -180,15 +169,15 @@ def _fields(message: Any, schema: type[Schema]) -> bool:
 
 
 def _plain_ref(ref: Any, schema: type[Schema] = DefinitionRefSchema) -> bool:
-    return (_fields(ref, schema) and ref.get("type") in DEFINITION_TYPES and _text(ref.get("type"))
-            and _text(ref.get("key")) and _texts(ref.get("versions")) and _tenants(ref.get("tenantIds")))
+    return (_fields(ref, schema) and ref.get("type") in DEFINITION_TYPES and is_text(ref.get("type"))
+            and is_text(ref.get("key")) and are_texts(ref.get("versions")) and _tenants(ref.get("tenantIds")))
 
 
 def _load_user(user: Any) -> dict[str, Any] | None:
-    if not _fields(user, RpcUserSchema) or not _text(user.get("id")):
+    if not _fields(user, RpcUserSchema) or not is_text(user.get("id")):
         return None
     groups, superuser = user.get("groups", []), user.get("superuser", False)
-    if not _texts(groups) or not _flag(superuser):
+    if not are_texts(groups) or not _flag(superuser):
         return None
     return {"id": user["id"], "groups": list(groups), "superuser": superuser}
 
@@ -202,7 +191,7 @@ def _load_check_import_params(params: Any) -> dict[str, Any] | None:
     definitions = params["definitions"]
     check_authorization = params.get("checkAuthorization", True)
     with_variables = params.get("withVariables", False)
-    if (user is None or not _text_or_null(collection_id) or not _texts(collection_ids)
+    if (user is None or not is_text_or_null(collection_id) or not are_texts(collection_ids)
             or type(definitions) is not list or not all(_plain_ref(ref) for ref in definitions)
             or not _flag(check_authorization) or not _flag(with_variables)):
         return None
@@ -213,30 +202,31 @@ def _load_check_import_params(params: Any) -> dict[str, Any] | None:
 
 
 def _plain_access(access: Any) -> bool:
-    return (_fields(access, CollectionAccessSchema) and _text(access.get("id"))
-            and _flag(access.get("exists")) and _text_or_null(access.get("name"))
-            and (access.get("role") is None or (_text(access["role"]) and access["role"] in ROLES)))
+    return (_fields(access, CollectionAccessSchema) and is_text(access.get("id"))
+            and _flag(access.get("exists")) and is_text_or_null(access.get("name"))
+            and (access.get("role") is None or (is_text(access["role"]) and access["role"] in ROLES)))
 
 
 def _plain_variables(variables: Any) -> bool:
     return variables is None or (type(variables) is list and all(
-        _fields(v, ProcessVariableSchema) and _text(v.get("name")) and v["name"] != ""
-        and _text(v.get("type")) and v["type"] in VARIABLE_TYPES for v in variables))
+        _fields(v, ProcessVariableSchema) and is_text(v.get("name")) and v["name"] != ""
+        and is_text(v.get("type")) and v["type"] in VARIABLE_TYPES for v in variables))
 
 
 def _plain_verdict(verdict: Any) -> bool:
     return (_plain_ref(verdict, DefinitionCheckSchema) and _flag(verdict.get("exists"))
-            and _flag(verdict.get("authorized")) and _text_or_null(verdict.get("name"))
+            and _flag(verdict.get("authorized")) and is_text_or_null(verdict.get("name"))
             and all(_tenants(verdict.get(name, [])) for name in ("missingTenants", "forbiddenTenants",
                                                                    "tenantsOutOfScope"))
-            and _texts(verdict.get("existingVersions", [])) and _texts(verdict.get("missingVersions", []))
+            and are_texts(verdict.get("existingVersions", []))
+            and are_texts(verdict.get("missingVersions", []))
             and (verdict.get("inScope") is None or _flag(verdict["inScope"]))
-            and _text_or_null(verdict.get("xml")) and _plain_variables(verdict.get("variables")))
+            and is_text_or_null(verdict.get("xml")) and _plain_variables(verdict.get("variables")))
 
 
 def _plain_forbidden(forbidden: Any) -> bool:
     return (_fields(forbidden, ForbiddenDefinitionSchema) and forbidden.get("type") in DEFINITION_TYPES
-            and _text(forbidden.get("type")) and _text(forbidden.get("key"))
+            and is_text(forbidden.get("type")) and is_text(forbidden.get("key"))
             and _tenants(forbidden.get("tenantIds")))
 
 

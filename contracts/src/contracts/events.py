@@ -8,6 +8,8 @@ from typing import Any
 
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
+from contracts.plain_checks import are_texts, is_text, is_text_or_null
+
 EVENTS_EXCHANGE = "optimize.events"
 EVENT_CONTRACT_VERSION = 1
 
@@ -125,18 +127,6 @@ _EVENT_FIELDS = frozenset(EVENT_SCHEMA.fields)
 _REQUIRED_FIELDS = ("contractVersion", "eventId", "type", "time", "actor", "entityIds")
 
 
-def _text(value: Any) -> bool:
-    return type(value) is str
-
-
-def _text_or_null(value: Any) -> bool:
-    return value is None or type(value) is str
-
-
-def _texts(value: Any) -> bool:
-    return type(value) is list and all(type(item) is str for item in value)
-
-
 def _uuid(value: Any) -> bool:
     return type(value) is str and _CANONICAL_UUID.fullmatch(value) is not None
 
@@ -152,15 +142,15 @@ def _utc_time(value: Any) -> bool:
 
 
 _CREATED_DETAILS = {"entityType": lambda value: value in ("report", "dashboard") and type(value) is str,
-                    "exportEntityType": _text, "name": _text_or_null}
+                    "exportEntityType": is_text, "name": is_text_or_null}
 _DETAILS_FIELDS = {
-    ENTITY_IMPORTED: {"importId": _text, "sourceIds": _texts},
-    ENTITY_UPDATED: {"importId": _text, "sourceIds": _texts, "cause": _text, "causeEventId": _uuid},
+    ENTITY_IMPORTED: {"importId": is_text, "sourceIds": are_texts},
+    ENTITY_UPDATED: {"importId": is_text, "sourceIds": are_texts, "cause": is_text, "causeEventId": _uuid},
     ENTITY_CREATED: _CREATED_DETAILS,
-    ENTITY_DELETED: {**_CREATED_DETAILS, "cause": _text, "causeEventId": _uuid},
-    ENTITY_EXPORTED: {"entityType": _text, "requested": _texts, "collectionIds": _texts},
-    IMPORT_REJECTED: {"errorCode": _text},
-    COLLECTION_DELETED: {"name": _text_or_null},
+    ENTITY_DELETED: {**_CREATED_DETAILS, "cause": is_text, "causeEventId": _uuid},
+    ENTITY_EXPORTED: {"entityType": is_text, "requested": are_texts, "collectionIds": are_texts},
+    IMPORT_REJECTED: {"errorCode": is_text},
+    COLLECTION_DELETED: {"name": is_text_or_null},
 }
 
 
@@ -173,8 +163,8 @@ def _conforms(event: Any) -> bool:
     if type(event_type) is not str or event_type not in _DETAILS_FIELDS or type(details) is not dict:
         return False
     if not (type(event["contractVersion"]) is int and _uuid(event["eventId"]) and _utc_time(event["time"])
-            and type(event["actor"]) is str and event["actor"] != "" and _texts(event["entityIds"])
-            and _text_or_null(event.get("collectionId")) and _text_or_null(event.get("requestId"))):
+            and type(event["actor"]) is str and event["actor"] != "" and are_texts(event["entityIds"])
+            and is_text_or_null(event.get("collectionId")) and is_text_or_null(event.get("requestId"))):
         return False
     checks = _DETAILS_FIELDS[event_type]
     return all(type(key) is str and (key not in checks or checks[key](value))

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 
 import pika
 import pytest
-from pymongo import MongoClient, monitoring
+from pymongo import MongoClient
 
 from export_svc.app import create_app
 from export_svc.config import ExportConfig
+from optimize_testing.store_commands import StoreCommands
 
 SUPERUSER = "demo"
 
@@ -152,24 +153,10 @@ def exported_events(installation, names):
     observer.close()
 
 
-class CommandCounter(monitoring.CommandListener):
-    def __init__(self) -> None:
-        self.commands: list[str] = []
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        self.commands.append(event.command_name)
-
-    def succeeded(self, event) -> None:
-        pass
-
-    def failed(self, event) -> None:
-        pass
-
-
 @pytest.fixture
 def counted_export(installation, servers):
     """export-svc with a MongoDB client that counts commands and an RPC client that counts calls."""
-    counter = CommandCounter()
+    counter = StoreCommands()
     client = MongoClient(servers.mongodb_uri, tz_aware=True, event_listeners=[counter])
     installation.apps["export"] = create_app(ExportConfig.from_env(installation.environ), mongo=client)
     rpc = installation.apps["export"].extensions["export"].catalog

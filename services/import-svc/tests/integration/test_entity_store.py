@@ -5,7 +5,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from pymongo import MongoClient, monitoring
+from pymongo import MongoClient
 
 from contracts.entities import export_entity_from_stored, stored_entity_from_export
 from contracts.export_file import read_export_file
@@ -13,31 +13,15 @@ from import_svc.adapters import entity_store
 from import_svc.adapters.entity_store import EntityStore
 from optimize_runtime.store.write_gate import write_gate_for
 from optimize_testing.pytest_plugin import REAL_OPTIMIZE_EXPORT
+from optimize_testing.store_commands import StoreCommands
 
 OPTIMIZE_FILE = REAL_OPTIMIZE_EXPORT
 NOW = datetime(2024, 5, 17, 9, 30, 12, 345678, tzinfo=UTC)
 
 
-class CommandCounter(monitoring.CommandListener):
-    def __init__(self) -> None:
-        self.commands: list[str] = []
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        self.commands.append(event.command_name)
-
-    def succeeded(self, event) -> None:
-        pass
-
-    def failed(self, event) -> None:
-        pass
-
-    def writes(self) -> list[str]:
-        return [name for name in self.commands if name in ("insert", "update", "delete", "findAndModify")]
-
-
 @pytest.fixture
-def counter() -> CommandCounter:
-    return CommandCounter()
+def counter() -> StoreCommands:
+    return StoreCommands()
 
 
 @pytest.fixture
@@ -120,12 +104,12 @@ def test_entities_of_an_import_are_invisible_to_every_read_and_write_until_its_r
 @pytest.mark.parametrize("reports", [2, 40])
 def test_the_number_of_insert_commands_does_not_grow_with_the_number_of_entities(store, counter, reports):
     report_ids = [f"r{i}" for i in range(reports)]
-    counter.commands.clear()
+    counter.clear()
 
     store.insert_pending(documents(*(process_report(rid) for rid in report_ids), dashboard("d1", report_ids),
                                    import_id="i"), "i")
 
-    assert counter.writes() == ["insert", "insert"]  # one per collection
+    assert writes(counter) == ["insert", "insert"]  # one per collection
     commit(store, "i")
     assert len(store.get_many(report_ids)) == reports
 
@@ -135,11 +119,11 @@ def test_a_large_import_is_sent_in_parts_of_bounded_size_and_reads_back_whole(st
     reports = [process_report(f"r{i}", data={"configuration": {"xml": "x" * 1500}, "definitions": []})
                for i in range(10)]
     written = documents(*reports, import_id="i")
-    counter.commands.clear()
+    counter.clear()
 
     store.insert_pending(written, "i")
 
-    assert counter.writes() == ["insert"] * 5  # two 1.6 KB documents per 4 KB part
+    assert writes(counter) == ["insert"] * 5  # two 1.6 KB documents per 4 KB part
     commit(store, "i")
     store.clear_pending(["i"])
     assert store.get_many([f"r{i}" for i in range(10)]) == {document["id"]: document for document in written}
@@ -148,13 +132,13 @@ def test_a_large_import_is_sent_in_parts_of_bounded_size_and_reads_back_whole(st
 def test_get_many_asks_each_collection_once(store, counter):
     for document in documents(*(process_report(f"r{i}") for i in range(10)), dashboard("d1", ["r1"])):
         store.insert(document)
-    counter.commands.clear()
+    counter.clear()
 
     assert len(store.get_many([f"r{i}" for i in range(10)] + ["d1"])) == 11
-    assert counter.commands.count("find") == 2
-    counter.commands.clear()
+    assert counter.names.count("find") == 2
+    counter.clear()
     assert len(store.get_many([f"r{i}" for i in range(10)], entity_type="report")) == 10
-    assert counter.commands.count("find") == 1
+    assert counter.names.count("find") == 1
 
 
 def test_update_and_delete(store):
@@ -183,3 +167,7 @@ def test_a_real_optimize_export_survives_the_store_unchanged(store):
         again = export_entity_from_stored(stored[entity["id"]])
         assert again == entity
         assert json.dumps(again.get("data")) == json.dumps(entity.get("data"))  # key order kept too
+
+
+def writes(counter: StoreCommands) -> list[str]:
+    return [name for name in counter.names if name in ("insert", "update", "delete", "findAndModify")]

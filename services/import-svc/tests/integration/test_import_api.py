@@ -5,11 +5,12 @@ import time
 
 import pika
 from prometheus_client import REGISTRY
-from pymongo import MongoClient, monitoring
+from pymongo import MongoClient
 
 from import_svc.app import create_app
 from import_svc.config import ImportConfig
 from optimize_testing.pytest_plugin import REAL_OPTIMIZE_EXPORT
+from optimize_testing.store_commands import StoreCommands
 
 FIXTURE = REAL_OPTIMIZE_EXPORT
 NASA = "NasaImageProcessing"
@@ -172,27 +173,13 @@ def test_who_may_import_where(installation):
     assert stored(installation).reports.find_one({"_id": public.json[0]["id"]})["owner"] == "System User"
 
 
-class CommandCounter(monitoring.CommandListener):
-    def __init__(self):
-        self.commands: list[str] = []
-
-    def started(self, event):
-        self.commands.append(event.command_name)
-
-    def succeeded(self, event):
-        pass
-
-    def failed(self, event):
-        pass
-
-
 def test_one_catalog_call_and_as_many_mongodb_commands_for_1_as_for_1000_entities(installation,
                                                                                    monkeypatch):
     """Commit record included: the key's record is read, inserted pending, the entities inserted, the record
     committed with one update. The pending markers are cleared after the answer, for both imports at once:
     one update per collection."""
     seed_definitions(installation, ("invoice", ["1"], [None]))
-    counter = CommandCounter()
+    counter = StoreCommands()
     client = MongoClient(installation.environ["OPTIMIZE_MONGODB_URI"], event_listeners=[counter],
                          tz_aware=True)
     # The markers are cleared only when the test says (below), not by the clearing thread meanwhile.
@@ -204,20 +191,20 @@ def test_one_catalog_call_and_as_many_mongodb_commands_for_1_as_for_1000_entitie
                         lambda method, params, **kw: calls.append(method) or call(method, params, **kw))
 
     def commands_for(count: int, key: str) -> tuple[list[str], list[str]]:
-        counter.commands.clear()
+        counter.clear()
         calls.clear()
         response = post_import(installation, [process_report(f"r{i}") for i in range(count)],
                                client=app.test_client(),
                                headers={**installation.headers(), "Idempotency-Key": key})
         assert response.status_code == 200 and len(response.json) == count
-        return sorted(counter.commands), list(calls)
+        return sorted(counter.names), list(calls)
 
     try:
         one, one_calls = commands_for(1, "one")
         many, many_calls = commands_for(1000, "many")
-        counter.commands.clear()
+        counter.clear()
         app.extensions["import"].import_journal.markers.flush()
-        clearing = list(counter.commands)
+        clearing = list(counter.names)
     finally:
         app.extensions["import"].catalog.close()
         client.close()

@@ -6,11 +6,12 @@ import json
 import time
 
 import pika
-from pymongo import MongoClient, monitoring
+from pymongo import MongoClient
 
 from import_svc.app import create_app
 from import_svc.config import ImportConfig
 from optimize_testing.pytest_plugin import REAL_OPTIMIZE_EXPORT
+from optimize_testing.store_commands import StoreCommands
 
 NASA = "NasaImageProcessing"
 # "Saved Carbon per Camunda Carbon Reductor Execution", shown on the dashboard
@@ -242,26 +243,12 @@ def test_updated_entities_are_announced_as_entity_updated_and_recorded_with_the_
         [events[0]["eventId"]], [], [events[1]["eventId"]]]
 
 
-class CommandCounter(monitoring.CommandListener):
-    def __init__(self):
-        self.commands: list[str] = []
-
-    def started(self, event):
-        self.commands.append(event.command_name)
-
-    def succeeded(self, event):
-        pass
-
-    def failed(self, event):
-        pass
-
-
 def test_an_overwrite_of_1_or_300_reports_makes_the_same_mongodb_commands(installation):
     """The key's record read, one find per store collection for the earlier copies, the record inserted,
     the new versions in one bulk write, the commit, the replaced versions dropped once the import is
     verified; after the answer, the markers cleared (one update, with those of the import before)."""
     collection_id = target(installation)
-    counter = CommandCounter()
+    counter = StoreCommands()
     client = MongoClient(installation.environ["OPTIMIZE_MONGODB_URI"], event_listeners=[counter],
                          tz_aware=True)
     # The markers are cleared only when the test says (below), not by the clearing thread meanwhile.
@@ -274,15 +261,15 @@ def test_an_overwrite_of_1_or_300_reports_makes_the_same_mongodb_commands(instal
         path = f"/api/import?collectionId={collection_id}&mode=overwrite"
         created = app.test_client().post(path, json=reports, headers=installation.headers())
         assert [item["action"] for item in created.json] == ["created"] * count
-        counter.commands.clear()
+        counter.clear()
         renamed = [{**report, "name": "Renamed"} for report in reports]
         updated = app.test_client().post(path, json=renamed, headers={**installation.headers(),
                                                                        "Idempotency-Key": f"k{count}"})
         assert [item["action"] for item in updated.json] == ["updated"] * count
-        answered = sorted(counter.commands)
-        counter.commands.clear()
+        answered = sorted(counter.names)
+        counter.clear()
         app.extensions["import"].import_journal.markers.flush()
-        return answered, list(counter.commands)
+        return answered, list(counter.names)
 
     try:
         one, many = commands_for(1), commands_for(300)

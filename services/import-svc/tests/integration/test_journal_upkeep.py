@@ -5,7 +5,7 @@ import threading
 import time
 
 import pytest
-from pymongo import MongoClient, monitoring
+from pymongo import MongoClient
 
 from contracts.events import COLLECTION_DELETED, new_event
 from contracts.import_journal import JOURNAL_COLLECTION, LEASE_UNTIL_MS, pending_record
@@ -15,22 +15,9 @@ from import_svc.app import create_app
 from import_svc.config import ImportConfig
 from optimize_runtime.store.write_gate import write_gate_for
 from optimize_testing.factories import ok, process_report
+from optimize_testing.store_commands import StoreCommands
 
 WAIT_S = 30  # only to end a test that fails; the checks count and look, they never time
-
-
-class Commands(monitoring.CommandListener):
-    def __init__(self) -> None:
-        self.names: list[str] = []
-
-    def started(self, event) -> None:
-        self.names.append(event.command_name)
-
-    def succeeded(self, event) -> None:
-        pass
-
-    def failed(self, event) -> None:
-        pass
 
 
 @pytest.fixture
@@ -47,7 +34,7 @@ def seeded(installation):
 @pytest.fixture
 def unhurried(seeded):
     """An import-svc app whose markers are cleared only when a test flushes them, and its commands."""
-    commands = Commands()
+    commands = StoreCommands()
     client = MongoClient(seeded.environ["OPTIMIZE_MONGODB_URI"], event_listeners=[commands], tz_aware=True)
     app = create_app(ImportConfig.from_env({**seeded.environ, "OPTIMIZE_IMPORT_MARKER_CLEAR_DELAY_S": "3600",
                                             "OPTIMIZE_IMPORT_SWEEP_INTERVAL_S": "0"}), mongo=client)
@@ -82,7 +69,7 @@ def test_markers_are_cleared_after_the_answer_for_many_imports_at_once_and_reade
     assert marked(seeded) == 3  # still marked: nothing cleared them on the request path
     assert listed(seeded) == imported  # committed, so shown: readers ask the commit record
 
-    commands.names.clear()
+    commands.clear()
     app.extensions["import"].import_journal.markers.flush()
     assert commands.names == ["update"]  # the markers of both imports, one command for the collection
     assert marked(seeded) == 0

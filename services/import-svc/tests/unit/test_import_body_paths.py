@@ -15,6 +15,7 @@ from contracts.errors import ServiceError
 from import_svc.domain.importing import Importer, ImportRequest, import_file
 from import_svc.domain.importing.spooled_file import SpooledFile
 from optimize_runtime.identity import Identity
+from optimize_testing.fuzzing import JSON, mutated_anywhere
 from optimize_testing.pytest_plugin import REAL_OPTIMIZE_EXPORT
 
 FILES = 150
@@ -22,10 +23,6 @@ SAME_ANSWER = settings(derandomize=True, deadline=None, database=None, print_blo
                        max_examples=FILES, suppress_health_check=list(HealthCheck))
 DEMO = Identity("demo", superuser=True)
 
-JSON_SCALARS = (st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False)
-                | st.text(max_size=20))
-JSON = st.recursive(JSON_SCALARS, lambda children: st.lists(children, max_size=4)
-                    | st.dictionaries(st.text(max_size=10), children, max_size=4), max_leaves=20)
 REAL_FILE = json.loads(REAL_OPTIMIZE_EXPORT.read_text())
 # What breaks or bends JSON where it is inserted: structure, strings and escapes, whitespace, encodings.
 BYTES = st.sampled_from([b"[", b"]", b"{", b"}", b",", b":", b'"', b"\\", b'\\"', b" ", b"\n\t", b"\x00",
@@ -88,23 +85,7 @@ def json_mutated(draw) -> bytes:
     or not), as one object or any JSON at all."""
     if draw(st.integers(0, 14)) == 0:
         return json.dumps(draw(JSON)).encode()
-    file = json.loads(json.dumps(REAL_FILE))
-    for _ in range(draw(st.integers(0, 3))):
-        node, path = file, []
-        while isinstance(node, dict | list) and node and draw(st.booleans()):
-            key = draw(st.sampled_from(sorted(node) if isinstance(node, dict) else range(len(node))))
-            path.append((node, key))
-            node = node[key]
-        if not path:
-            continue
-        parent, key = path[-1]
-        action = draw(st.sampled_from(("replace", "remove", "add")))
-        if action == "replace":
-            parent[key] = draw(JSON)
-        elif action == "remove" and isinstance(parent, dict):
-            del parent[key]
-        elif isinstance(parent, dict):
-            parent[draw(st.text(max_size=8))] = draw(JSON)
+    file = mutated_anywhere(draw, REAL_FILE, st.integers(0, 3))
     if draw(st.booleans()):
         position = draw(st.integers(0, len(file) - 1))
         repeated = json.loads(json.dumps(file[position]))

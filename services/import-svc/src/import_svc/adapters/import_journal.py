@@ -439,18 +439,23 @@ class MarkerClearer:
             # commit puts them back. Only the marker goes, and only from entities still marked by one of
             # these imports (a later import may have marked one since).
             self._entities.clear_pending(import_ids, ids, keep_previous=True)
-        except PyMongoError as error:
+        except (PyMongoError, OSError) as error:  # the store, or the write gate's lock file, unreachable
             log.warning("could not clear the pending markers of %d committed imports; the sweeper will: %r",
                         len(import_ids), error)
 
     def _run(self) -> None:
-        while True:
-            time.sleep(self._delay_s)
-            self.flush()
+        try:
+            while True:
+                time.sleep(self._delay_s)
+                self.flush()
+                with self._lock:
+                    if not self._import_ids:  # checked and given up under one lock: none is left behind
+                        self._thread = None
+                        return
+        except BaseException:  # flush failed unexpectedly: the next committed import starts a thread again
             with self._lock:
-                if not self._import_ids:
-                    self._thread = None
-                    return
+                self._thread = None
+            raise
 
 
 class Sweeper:

@@ -31,26 +31,23 @@ _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _NINETEEN_DIGITS = b"0" * 19
 
 
-def _decoded(body: bytes) -> Any:
+def _decoded(body: bytes, *, utf8_element: bool = False) -> Any:
     """The JSON value of the body: orjson where it reads what the standard library reads (several times
     faster, and without a str copy of the body), the standard library elsewhere and for every error, so
-    that what is refused and the message saying why stay its own (it also reads UTF-16/32 and a BOM)."""
+    that what is refused and the message saying why stay its own (it also reads UTF-16/32 and a BOM).
+    `utf8_element`: one element of a top-level array of a UTF-8 body, read as that body would be."""
     if _NINETEEN_DIGITS not in body.translate(_DIGITS_AS_ZERO):
         try:
             return orjson.loads(body)
         except orjson.JSONDecodeError:
             pass
-    return json.loads(body, parse_constant=_no_constant)
+    text = body.decode("utf-8", "surrogatepass") if utf8_element else body
+    return json.loads(text, parse_constant=_no_constant)
 
 
 def _decoded_element(element: bytes) -> Any:
     """One element of a top-level array, decoded as `_decoded` decodes a UTF-8 body."""
-    if _NINETEEN_DIGITS not in element.translate(_DIGITS_AS_ZERO):
-        try:
-            return orjson.loads(element)
-        except orjson.JSONDecodeError:
-            pass
-    return json.loads(element.decode("utf-8", "surrogatepass"), parse_constant=_no_constant)
+    return _decoded(element, utf8_element=True)
 
 
 def unreadable(message: str) -> ImportRefused:
