@@ -245,7 +245,8 @@ def test_updated_entities_are_announced_as_entity_updated_and_recorded_with_the_
 
 def test_an_overwrite_of_1_or_300_reports_makes_the_same_mongodb_commands(installation):
     """The key's record read, one find per store collection for the earlier copies, the record inserted,
-    the new versions in one bulk write, the commit, the replaced versions dropped once the import is
+    the replaced versions read again and the new versions written in one bulk write (one part: 300 reports
+    are less than `INSERT_PART_BYTES`), the commit, the replaced versions dropped once the import is
     verified; after the answer, the markers cleared (one update, with those of the import before)."""
     collection_id = target(installation)
     counter = StoreCommands()
@@ -276,7 +277,8 @@ def test_an_overwrite_of_1_or_300_reports_makes_the_same_mongodb_commands(instal
     finally:
         app.extensions["import"].catalog.close()
         client.close()
-    assert one == many == (["find", "find", "find", "insert", "update", "update", "update"], ["update"])
+    assert one == many == (["find", "find", "find", "find", "insert", "update", "update", "update"],
+                           ["update"])
 
 
 def test_a_report_too_large_to_hold_with_its_previous_version_is_invalid_and_the_old_one_stays(installation):

@@ -4,6 +4,8 @@ small part of the file, whatever the file's size (memory, not time: counted with
 import json
 import tracemalloc
 
+import pytest
+
 from import_svc.adapters import entity_store
 from optimize_testing.installation import start_installation
 
@@ -24,30 +26,62 @@ def large_file() -> bytes:
     return json.dumps(reports).encode()
 
 
-def test_a_large_import_holds_a_small_part_of_its_file_at_any_time(servers, names, monkeypatch):
-    # 8 MB in production: the same rule with parts small beside this file.
+@pytest.fixture
+def installation(servers, names, monkeypatch):
+    """Bodies over 1 MiB spooled; parts and batches small beside the file, by the same rules as in
+    production (4 MB parts, 500 earlier copies per batch)."""
     monkeypatch.setattr(entity_store, "INSERT_PART_BYTES", 256 * 1024)
-    installation = start_installation(servers, names, OPTIMIZE_IMPORT_SPOOL_BYTES=str(1024 * 1024))
+    monkeypatch.setattr(entity_store, "EARLIER_COPIES_BATCH", 5)
+    running = start_installation(servers, names, OPTIMIZE_IMPORT_SPOOL_BYTES=str(1024 * 1024))
+    headers = running.headers()
+    running.catalog.post("/api/definition", headers=headers, json=[
+        {"type": "process", "key": "invoice", "name": "Invoice", "version": "1", "tenantId": None}])
+    running.catalog.post("/api/authorization", headers=headers, json=[
+        {"identity": {"id": "demo", "type": "user"}, "definitionType": "process",
+         "definitionKey": "invoice", "tenants": [None]}])
+    yield running
+    running.close()
+
+
+def peak_growth(post) -> tuple[object, int]:
+    """The answer of `post()`, and how much more memory than before it Python held at its peak."""
+    tracemalloc.start()
     try:
-        headers = installation.headers()
-        installation.catalog.post("/api/definition", headers=headers, json=[
-            {"type": "process", "key": "invoice", "name": "Invoice", "version": "1", "tenantId": None}])
-        installation.catalog.post("/api/authorization", headers=headers, json=[
-            {"identity": {"id": "demo", "type": "user"}, "definitionType": "process",
-             "definitionKey": "invoice", "tenants": [None]}])
-        body = large_file()
-        tracemalloc.start()
-        try:
-            held_before = tracemalloc.get_traced_memory()[0]
-            response = installation.imports.post("/api/import", data=body, content_type="application/json",
-                                                 headers=headers)
-            peak = tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
-        assert response.status_code == 200, response.get_data(as_text=True)[:500]
-        assert len(response.json) == REPORTS
-        print(f"file {len(body) / 2**20:.1f} MiB, peak growth {(peak - held_before) / 2**20:.2f} MiB")
-        # Held whole (as bytes, parsed or as documents), the file would take at least its size.
-        assert peak - held_before < len(body) / 3
+        held_before = tracemalloc.get_traced_memory()[0]
+        response = post()
+        peak = tracemalloc.get_traced_memory()[1]
     finally:
-        installation.close()
+        tracemalloc.stop()
+    return response, peak - held_before
+
+
+def test_a_large_import_holds_a_small_part_of_its_file_at_any_time(installation):
+    body = large_file()
+    response, growth = peak_growth(lambda: installation.imports.post(
+        "/api/import", data=body, content_type="application/json", headers=installation.headers()))
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    assert len(response.json) == REPORTS
+    print(f"file {len(body) / 2**20:.1f} MiB, peak growth {growth / 2**20:.2f} MiB")
+    # Held whole (as bytes, parsed or as documents), the file would take at least its size.
+    assert growth < len(body) / 3
+
+
+def test_a_large_overwrite_holds_a_small_part_of_its_file_and_of_the_copies_it_replaces(installation):
+    """mode=overwrite over the copies an earlier import of the same file made: every entity updated in
+    place. It reads the earlier copies (as large as the file) and writes new versions holding them."""
+    headers = installation.headers()
+    body = large_file()
+    first = installation.imports.post("/api/import?mode=overwrite", data=body,
+                                      content_type="application/json", headers=headers)
+    assert first.status_code == 200, first.get_data(as_text=True)[:500]
+    renamed = body.replace(b'"name": "Report ', b'"name": "Renamed ')
+    response, growth = peak_growth(lambda: installation.imports.post(
+        "/api/import?mode=overwrite", data=renamed, content_type="application/json", headers=headers))
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    assert [(item["id"], item["action"]) for item in response.json] == [
+        (item["id"], "updated") for item in first.json]
+    listed = installation.export.get("/api/entities?limit=1000", headers=headers).json
+    assert sorted(entity["name"] for entity in listed) == sorted(f"Renamed {i}" for i in range(REPORTS))
+    print(f"file {len(body) / 2**20:.1f} MiB, overwrite's peak growth {growth / 2**20:.2f} MiB")
+    # Holding the earlier copies, or the new versions, whole would take at least the file's size.
+    assert growth < len(body) / 3

@@ -32,29 +32,29 @@ def earlier(entity_id, source_id="r1", created=NOW, name="Report", **overrides):
 
 
 def test_of_several_copies_the_most_recently_created_is_kept_and_the_warning_names_all():
-    copies = [EarlierCopy(earlier("old", created=datetime(2026, 1, 1, tzinfo=UTC))),
-              EarlierCopy(earlier("new", created=datetime(2026, 6, 1, tzinfo=UTC)))]
+    copies = [EarlierCopy.of(earlier("old", created=datetime(2026, 1, 1, tzinfo=UTC))),
+              EarlierCopy.of(earlier("new", created=datetime(2026, 6, 1, tzinfo=UTC)))]
     kept = kept_copies([report()], copies)
     assert kept["r1"].document["id"] == "new"
     assert "new" in kept["r1"].warnings[0] and "old" in kept["r1"].warnings[0]
 
 
 def test_a_copy_of_another_kind_or_source_is_not_kept():
-    copies = [EarlierCopy(earlier("x", exportEntityType="single_process_report")),
-              EarlierCopy(earlier("y", source_id="r2"))]
+    copies = [EarlierCopy.of(earlier("x", exportEntityType="single_process_report")),
+              EarlierCopy.of(earlier("y", source_id="r2"))]
     assert kept_copies([report()], copies) == {}
 
 
 def test_a_copy_another_import_is_overwriting_now_is_a_conflict_to_retry():
     with pytest.raises(ServiceError) as caught:
-        kept_copies([report()], [EarlierCopy(earlier("busy"), being_overwritten=True)])
+        kept_copies([report()], [EarlierCopy.of(earlier("busy"), being_overwritten=True)])
     assert (caught.value.code, caught.value.extra["ids"]) == ("conflictError", ["busy"])
     assert "Retry-After" in caught.value.headers
 
 
 def test_a_copy_whose_content_no_longer_has_its_import_digest_was_modified():
-    assert not Kept(earlier("a")).modified_since_import
-    assert Kept({**earlier("a"), "name": "Edited"}).modified_since_import
+    assert not Kept(EarlierCopy.of(earlier("a"))).modified_since_import
+    assert Kept(EarlierCopy.of({**earlier("a"), "name": "Edited"})).modified_since_import
 
 
 def plan(entities, kept):
@@ -66,11 +66,11 @@ def plan(entities, kept):
 
 
 def test_equal_content_is_unchanged_and_not_written_other_content_updates_in_place():
-    unchanged = plan([report()], {"r1": Kept(earlier("kept"))})
+    unchanged = plan([report()], {"r1": Kept(EarlierCopy.of(earlier("kept")))})
     assert [(e.action, e.id) for e in unchanged.entities] == [("unchanged", "kept")]
     assert list(unchanged.documents) == []
 
-    updated = plan([report(name="New name")], {"r1": Kept(earlier("kept"))})
+    updated = plan([report(name="New name")], {"r1": Kept(EarlierCopy.of(earlier("kept")))})
     [entity] = updated.entities
     assert (entity.action, entity.id, entity.replaces["id"]) == ("updated", "kept", "kept")
     [document] = updated.documents

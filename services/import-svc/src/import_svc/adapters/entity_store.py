@@ -32,6 +32,9 @@ from optimize_runtime.store.import_visibility import ImportVisibility
 from optimize_runtime.store.write_gate import WriteGate
 
 _UPDATE_ATTEMPTS = 3
+# An overwrite reads the earlier copies in batches of this many documents, keeping only what it needs of each
+# (`overwrite.COPY_FIELDS` and a digest): it holds one batch (16 MB at most from MongoDB) at a time.
+EARLIER_COPIES_BATCH = 500
 # MongoDB refuses larger documents; a little room is left for the fields the store adds.
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024 - 16 * 1024
 # What one insert_many sends at most (MongoDB takes 48 MB per message): a 1,000-entity file of ordinary
@@ -43,6 +46,7 @@ INSERT_PART_BYTES = 4 * 1024 * 1024
 # into a collection and the deletion of the collection both write it, so on MongoDB the two conflict
 # (one transaction is retried and sees the other) instead of passing each other.
 COLLECTION_STATES = "collection_states"
+
 
 class EntityStore(EntityLookup):
     """Every write of reports and dashboards, and the lookups by id (`EntityLookup`) its writers need."""
@@ -159,15 +163,17 @@ class EntityStore(EntityLookup):
         return {document["_id"] for document in found}
 
     def insert_pending(self, documents: Iterable[dict], import_id: str,
-                       after_batch: Callable[[str], None] | None = None) -> dict[str, list[str]]:
+                       after_batch: Callable[[str], None] | None = None,
+                       after_part: Callable[[str], None] | None = None) -> dict[str, list[str]]:
         """The documents of an import, marked `pending: import_id` (invisible until the import's record
         is committed); the ids that went into each collection.
 
-        One `insert_many` per collection and 8 MB (`INSERT_PART_BYTES`), so the number of commands does not
+        One `insert_many` per collection and 4 MB (`INSERT_PART_BYTES`), so the number of commands does not
         grow with the number of documents. The documents are encoded as BSON (here, not again by the
         driver) as they come, and each part is sent once full: a large import holds one part per collection,
         never all of its documents. `after_batch(collection name)` is called after each collection's last
-        part, in the order the collections came."""
+        part, in the order the collections came; `after_part(collection name)` after each part that is
+        not its collection's last."""
         parts: dict[str, list[RawBSONDocument]] = {}
         part_bytes: dict[str, int] = {}
         ids: dict[str, list[str]] = {}
@@ -179,6 +185,8 @@ class EntityStore(EntityLookup):
                 self._insert_part(name, part)
                 part.clear()
                 part_bytes[name] = 0
+                if after_part is not None:
+                    after_part(name)
             part.append(RawBSONDocument(encoded))
             part_bytes[name] = part_bytes.get(name, 0) + len(encoded)
             ids.setdefault(name, []).append(document["_id"])
@@ -193,43 +201,77 @@ class EntityStore(EntityLookup):
             self._db[name].insert_many(part, ordered=False)
 
     def overwrite_pending(self, overwrites: Iterable[tuple[dict, dict]], import_id: str,
-                          after_batch: Callable[[str], None] | None = None) -> dict[str, list[str]]:
+                          after_batch: Callable[[str], None] | None = None,
+                          after_part: Callable[[str], None] | None = None) -> dict[str, list[str]]:
         """Replaces entities by new versions of an import, marked `pending: import_id`, each keeping the
         version it replaces under `previous` (shown until the import commits); the ids replaced in each
-        collection. `overwrites`: (new version, the version it replaces as it was read). A replaced
-        entity that changed since it was read (edited, overwritten, deleted) fails the import with a
-        conflict: the caller undoes what was written (`delete_pending`).
+        collection. `overwrites`: (new version, the version it replaces as it was read: its id, importId
+        and lastModified at least). A replaced entity that changed since it was read (edited, overwritten,
+        deleted) fails the import with a conflict: the caller undoes what was written (`delete_pending`).
 
-        One bulk write per collection, each replacement conditional on the entity being as read."""
-        by_collection: dict[str, list[ReplaceOne]] = {}
+        In parts, as `insert_pending` writes (`INSERT_PART_BYTES` of new versions, `after_batch` and
+        `after_part` called the same way): each part reads the versions it replaces again (one find) and
+        replaces them in one bulk write, each replacement conditional on the entity being as read. So an
+        overwrite holds one part of new and replaced versions at a time, never all of them. An entity too
+        large to be held together with its previous version is refused with every such entity named (once
+        one is found, the parts after it are only checked, not written)."""
+        parts: dict[str, list[tuple[dict, dict]]] = {}
+        part_bytes: dict[str, int] = {}
         ids: dict[str, list[str]] = {}
-        too_large = []
+        too_large: list[dict] = []
         for document, replaced in overwrites:
-            previous = {name: value for name, value in replaced.items()
-                        if name not in (PENDING_MARKER, PREVIOUS_VERSION)}
+            name = collection_of(document)
+            size = len(bson.encode(document))
+            part = parts.setdefault(name, [])
+            if part and part_bytes[name] + size > INSERT_PART_BYTES:
+                self._overwrite_part(name, part, import_id, too_large)
+                part.clear()
+                part_bytes[name] = 0
+                if after_part is not None:
+                    after_part(name)
+            part.append((document, replaced))
+            part_bytes[name] = part_bytes.get(name, 0) + size
+            ids.setdefault(name, []).append(replaced["_id"])
+        for name, part in parts.items():
+            self._overwrite_part(name, part, import_id, too_large)
+            if after_batch is not None:
+                after_batch(name)
+        if too_large:
+            raise ServiceError(ErrorCode.IMPORT_FILE_INVALID, "Entities are too large to be overwritten in "
+                               "place", validationErrors=too_large)
+        return ids
+
+    def _overwrite_part(self, name: str, part: list[tuple[dict, dict]], import_id: str,
+                        too_large: list[dict]) -> None:
+        """One part of `overwrite_pending`: written unless an entity too large was found (in it or before)."""
+        collection = self._db[name]
+        replaced_ids = [replaced["_id"] for _, replaced in part]
+        stored = {document["_id"]: document for document in collection.find(
+            {"_id": {"$in": replaced_ids}}, batch_size=len(replaced_ids) + 1)}  # one batch: the part's size
+        batch, changed = [], 0
+        for document, replaced in part:
             expected = {"_id": replaced["_id"], IMPORT_ID: replaced.get(IMPORT_ID),
                         "lastModified": replaced["lastModified"]}
+            current = stored.get(replaced["_id"])
+            if current is None or any(current.get(field) != value for field, value in expected.items()):
+                changed += 1
+                continue
+            previous = {field: value for field, value in current.items()
+                        if field not in (PENDING_MARKER, PREVIOUS_VERSION)}
             replacement = {**document, PENDING_MARKER: import_id, PREVIOUS_VERSION: previous}
             if (problem := self.storage_problem(replacement)) is not None:
                 too_large.append({"entityId": document.get(SOURCE_ID), "path": "",
                                   "message": f"Too large to overwrite in place together with the version it "
                                              f"replaces: {problem} Import it with mode=newCopies."})
-            by_collection.setdefault(collection_of(document), []).append(ReplaceOne(expected, replacement))
-            ids.setdefault(collection_of(document), []).append(replaced["_id"])
+            batch.append(ReplaceOne(expected, replacement))
+        if changed:
+            raise _changed_meanwhile(name, changed)
         if too_large:
-            raise ServiceError(ErrorCode.IMPORT_FILE_INVALID, "Entities are too large to be overwritten in "
-                               "place", validationErrors=too_large)
-        for name, batch in by_collection.items():
-            with self._gate.hold():
-                matched = self._db[name].bulk_write(batch, ordered=False).matched_count
-            if matched != len(batch):
-                raise ServiceError(
-                    ErrorCode.CONFLICT, f"{len(batch) - matched} of the {name} this import overwrites "
-                    "changed while it was being written; nothing was imported", "Try the import again",
-                    headers={"Retry-After": "1"})
-            if after_batch is not None:
-                after_batch(name)
-        return ids
+            return
+        with self._gate.hold():
+            matched = collection.bulk_write(batch, ordered=False).matched_count
+        if matched != len(batch):
+            raise _changed_meanwhile(name, len(batch) - matched)
 
     def settle(self, import_id: str, overwritten: Mapping[str, list[str]]) -> None:
         """Drops the versions a committed and verified overwrite replaced (ids by collection)."""
@@ -339,13 +381,38 @@ class EntityStore(EntityLookup):
         if collection_id is None:
             query = {SOURCE_ID: {"$in": ids}, "collectionId": {"$eq": None}, "owner": owner}
         stored_import: dict[str, str | None] = {}
+        codec_options = self._db.codec_options
+        raw = codec_options.with_options(document_class=RawBSONDocument)
 
         def read() -> list[dict]:
-            # One batch for all (up to 16 MB), also where earlier imports made a few copies of each.
-            documents = [document for name in COLLECTIONS.values()
-                         for document in self._db[name].find(query, batch_size=2 * len(ids) + 100)]
+            # Each document decoded alone from its batch's bytes, and only its summary kept.
+            documents = [_copy_summary(bson.decode(document.raw, codec_options))
+                         for name in COLLECTIONS.values()
+                         for document in self._db[name].with_options(codec_options=raw).find(
+                             query, batch_size=EARLIER_COPIES_BATCH)]
             stored_import.update((document["_id"], document.get(IMPORT_ID)) for document in documents)
             return documents
 
-        return [EarlierCopy(document, document.get(IMPORT_ID) != stored_import[document["_id"]])
-                for document in self.visibility.many(read)]
+        return [EarlierCopy({field: value for field, value in version.items() if field != _DIGEST},
+                            version[_DIGEST], version.get(IMPORT_ID) != stored_import[version["_id"]])
+                for version in self.visibility.many(read)]
+
+
+_DIGEST = "contentDigest"  # a copy summary's own field
+
+
+def _copy_summary(document: dict) -> dict:
+    """What an overwrite keeps of a stored document, and of each version it holds under `previous` (the
+    visible one is chosen from these as from whole documents, `contracts.import_journal.visible_version`)."""
+    copy = EarlierCopy.of(document)
+    summary = {**copy.document, _DIGEST: copy.digest}
+    for field in (PENDING_MARKER, PREVIOUS_VERSION):
+        if field in document:
+            summary[field] = _copy_summary(document[field]) if field == PREVIOUS_VERSION else document[field]
+    return summary
+
+
+def _changed_meanwhile(name: str, count: int) -> ServiceError:
+    return ServiceError(ErrorCode.CONFLICT, f"{count} of the {name} this import overwrites changed while it "
+                        "was being written; nothing was imported", "Try the import again",
+                        headers={"Retry-After": "1"})

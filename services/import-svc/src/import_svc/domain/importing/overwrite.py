@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from contracts.entities import IMPORT_DIGEST, SOURCE_ID, content_digest
 from contracts.errors import ErrorCode, ServiceError
+from contracts.import_journal import IMPORT_ID
 from import_svc.domain.importing.refusal import ImportProblem
 
 NEW_COPIES = "newCopies"
@@ -21,25 +22,43 @@ MODES = (NEW_COPIES, OVERWRITE)
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 
 
+# What the plan and the answers read of an earlier copy; its content is kept only as its digest, so that
+# an overwrite of a large file never holds the copies it replaces (the write reads each again, in parts).
+COPY_FIELDS = ("_id", "id", SOURCE_ID, "exportEntityType", "entityType", "name", "owner", "created",
+               "lastModified", "lastModifier", IMPORT_ID, IMPORT_DIGEST)
+
+
 @dataclass(frozen=True)
 class EarlierCopy:
-    """An entity an earlier import made in the target, as readers see it now."""
+    """An entity an earlier import made in the target, as readers see it now: its `COPY_FIELDS`, and the
+    digest of its content (`contracts.entities.content_digest`)."""
 
     document: dict
+    digest: str
     # Another import is overwriting it right now (or died doing so and is not swept yet).
     being_overwritten: bool = False
+
+    @classmethod
+    def of(cls, document: dict, being_overwritten: bool = False) -> "EarlierCopy":
+        """What is kept of the visible version of a stored entity."""
+        kept = {name: document[name] for name in COPY_FIELDS if name in document}
+        return cls(kept, content_digest(document), being_overwritten)
 
 
 @dataclass(frozen=True)
 class Kept:
     """The earlier copy an entity of the file replaces, and what to tell about the choice."""
 
-    document: dict
+    copy: EarlierCopy
     warnings: tuple[str, ...] = ()
 
     @property
+    def document(self) -> dict:
+        return self.copy.document
+
+    @property
     def modified_since_import(self) -> bool:
-        return self.document.get(IMPORT_DIGEST) != content_digest(self.document)
+        return self.document.get(IMPORT_DIGEST) != self.copy.digest
 
 
 def kept_copies(entities: Iterable[dict], copies: Iterable[EarlierCopy]) -> dict[str, Kept]:
@@ -60,7 +79,7 @@ def kept_copies(entities: Iterable[dict], copies: Iterable[EarlierCopy]) -> dict
         chosen = newest_first[0]
         if chosen.being_overwritten:
             busy.append(chosen.document)
-        kept[entity["id"]] = Kept(chosen.document, _several_copies_warning(newest_first))
+        kept[entity["id"]] = Kept(chosen, _several_copies_warning(newest_first))
     if busy:
         named = ", ".join(_named(document) for document in busy)
         raise ServiceError(ErrorCode.CONFLICT, f"Another import is changing {named} right now",

@@ -30,7 +30,8 @@ class PlannedEntity:
     upgraded_from: int | None = None
     warnings: tuple[str, ...] = ()
     action: str = CREATED
-    # Overwriting: the version of the earlier copy this one replaces, as it was read.
+    # Overwriting: the earlier copy this one replaces, as it was read (`overwrite.COPY_FIELDS`: the write
+    # reads its content again, and replaces it only if it is still the version read).
     replaces: dict | None = None
 
     def outcome(self, *, dry_run: bool = False, with_action: bool = False) -> dict:
@@ -116,8 +117,9 @@ def plan_import(outlines: list[dict], upgraded: Callable[[list[int]], Iterable[d
                 new_id: Callable[[], str] = lambda: str(uuid.uuid4())) -> ImportPlan:
     """The plan for entities that passed every check, at their current versions and in file order:
     `outlines` as the checks read them, `upgraded(indexes)` those of them complete, read again (the plan
-    changes them in place: each is read once, when its document is written). `kept`: overwriting, the
-    earlier copy each entity (by its id in the file) replaces; it keeps its id, owner and creation."""
+    changes them in place, as many times as it reads them: the same document each time). `kept`:
+    overwriting, the earlier copy each entity (by its id in the file) replaces; it keeps its id, owner and
+    creation."""
     kept = kept or {}
     new_ids = {entity["id"]: kept[entity["id"]].document["id"] if entity["id"] in kept else new_id()
                for entity in outlines}
@@ -145,10 +147,11 @@ def plan_import(outlines: list[dict], upgraded: Callable[[list[int]], Iterable[d
         return document
 
     # Overwriting: whether an entity changed is known from its document's digest, so the documents of the
-    # entities that replace earlier copies are built here, and kept (as the earlier copies are).
+    # entities that replace earlier copies are built here once for their digests, and again when written
+    # (kept, the documents of a large file would be held whole).
     replacing = [index for index, outline in enumerate(outlines) if outline["id"] in kept]
-    built = dict(zip(replacing, map(document_of, upgraded(replacing)), strict=True))
-    digests = {document[SOURCE_ID]: document[IMPORT_DIGEST] for document in built.values()}
+    digests = {document[SOURCE_ID]: document[IMPORT_DIGEST]
+               for document in map(document_of, upgraded(replacing))}
     entities = []
     for outline in outlines:
         source_id = outline["id"]
@@ -162,8 +165,7 @@ def plan_import(outlines: list[dict], upgraded: Callable[[list[int]], Iterable[d
         entities.append(planned)
 
     def build(indexes: list[int]) -> Iterator[dict]:
-        fresh = iter(upgraded([index for index in indexes if index not in built]))
-        return (built[index] if index in built else document_of(next(fresh)) for index in indexes)
+        return map(document_of, upgraded(indexes))
 
     return ImportPlan(import_id=import_id, owner=owner, collection_id=collection_id, entities=entities,
                       mode=mode, build=build)
@@ -171,9 +173,8 @@ def plan_import(outlines: list[dict], upgraded: Callable[[list[int]], Iterable[d
 
 def _replacing(planned: PlannedEntity, kept: Kept, digest: str) -> PlannedEntity:
     """The entity as an update of the earlier copy: unchanged when its content is the same."""
-    earlier = kept.document
     warnings = (*planned.warnings, *kept.warnings)
-    action, replaces = (UNCHANGED, None) if content_digest(earlier) == digest else (UPDATED, earlier)
+    action, replaces = (UNCHANGED, None) if kept.copy.digest == digest else (UPDATED, kept.document)
     return PlannedEntity(planned.source_id, planned.id, planned.entity_type, planned.outline,
                          planned.upgraded_from, warnings, action, replaces)
 
