@@ -20,6 +20,7 @@ from pymongo import MongoClient
 
 from import_svc.app import create_app
 from import_svc.config import ImportConfig
+from import_svc.domain.importing.spooled_file import SPOOL_PREFIX
 from optimize_runtime.infra.ports import free_port, wait_for_port
 
 REPORTS = 2000  # plus one dashboard: 2,001 entities
@@ -92,10 +93,12 @@ def everything(sample: int) -> dict:
 
 IMPORTING_PROCESS = textwrap.dedent("""
     import json, sys
+    from import_svc.adapters import entity_store
     from import_svc.app import create_app
     from import_svc.config import ImportConfig
 
-    environ, headers, collection_id, body = json.loads(sys.stdin.read())
+    environ, headers, collection_id, body, part_bytes = json.loads(sys.stdin.read())
+    entity_store.INSERT_PART_BYTES = part_bytes or entity_store.INSERT_PART_BYTES
     app = create_app(ImportConfig.from_env(environ))
     response = app.test_client().post(f"/api/import?collectionId={collection_id}", data=body,
                                       content_type="application/json", headers=headers)
@@ -140,28 +143,53 @@ def sweep_from_two_threads_at_once(installation) -> list:
     return results
 
 
-@pytest.mark.parametrize("point", ["claimed", "batch-written", "entities-written", "committed"])
+IN_MEMORY, SPOOLED = "in-memory", "spooled"
+# Spooled: bodies over 64 KiB go to a temporary file, and the 2,001 entities (some 1.4 MB as documents) are
+# inserted in parts of 128 KiB (4 MB in production: the same rule, less data), so a kill can fall between two.
+SPOOLING = {"OPTIMIZE_IMPORT_SPOOL_BYTES": str(64 * 1024)}
+SMALL_PART_BYTES = 128 * 1024
+
+
+def spool_files(pid: int, spool_dir: Path) -> list[str]:
+    """The files in `spool_dir` the process holds open (a spooled body), as /proc names them; a gunicorn
+    worker's heartbeat file (`wgunicorn-...`, also nameless) left out."""
+    held = (os.readlink(descriptor) for descriptor in Path(f"/proc/{pid}/fd").iterdir())
+    return [name for name in held if name.startswith(f"{spool_dir}/") and "/wgunicorn-" not in name]
+
+
+@pytest.mark.parametrize(("body_path", "point"), [
+    *((IN_MEMORY, point) for point in ("claimed", "batch-written", "entities-written", "committed")),
+    *((SPOOLED, point) for point in ("claimed", "part-written", "entities-written", "committed"))])
 def test_an_import_killed_at_any_point_shows_nothing_or_everything_and_a_retry_leaves_one_copy(
-        installation, target, tmp_path, point):
+        installation, target, tmp_path, body_path, point):
     """Killed after claiming its key (before any entity), after the reports but before the dashboard
     (during the writes), after every entity but before the commit record, and after the commit record
-    (before its markers are cleared)."""
+    (before its markers are cleared). Spooled, the body is read from a temporary file in two passes and
+    the kill during the writes falls between two insert parts; the temporary file has no name on disk
+    while the import runs, so the kill leaves none."""
     collection_id, body = target
-    pause_file = tmp_path / "paused"
+    pause_file, spool_dir = tmp_path / "paused", tmp_path / "spool"
+    spool_dir.mkdir()
     environ = {**installation.environ, "OPTIMIZE_IMPORT_PAUSE_AT": point, "OPTIMIZE_IMPORT_PAUSE_FILE":
-               str(pause_file)}
-    headers = {**installation.headers(), "Idempotency-Key": f"crash-{point}"}
+               str(pause_file), **(SPOOLING if body_path == SPOOLED else {})}
+    headers = {**installation.headers(), "Idempotency-Key": f"crash-{body_path}-{point}"}
     process = subprocess.Popen([sys.executable, "-c", IMPORTING_PROCESS], stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    process.stdin.write(json.dumps([environ, headers, collection_id, body.decode()]))
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "TMPDIR": str(spool_dir)})
+    part_bytes = SMALL_PART_BYTES if body_path == SPOOLED else None
+    process.stdin.write(json.dumps([environ, headers, collection_id, body.decode(), part_bytes]))
     process.stdin.close()
     try:
         pid, paused_at = wait_paused(pause_file, process)
         assert (pid, paused_at) == (process.pid, point)
+        held_spools, named_spools = spool_files(pid, spool_dir), os.listdir(spool_dir)
         left = stored_ids(installation, collection_id)
-        expected = {"claimed": 0, "batch-written": REPORTS, "entities-written": REPORTS + 1,
-                    "committed": REPORTS + 1}[point]
-        assert len(left) == expected  # the kill lands where it should
+        if point == "part-written":
+            assert 0 < len(left) < REPORTS  # the kill lands between two parts of the reports
+        else:
+            expected = {"claimed": 0, "batch-written": REPORTS, "entities-written": REPORTS + 1,
+                        "committed": REPORTS + 1}[point]
+            assert len(left) == expected  # the kill lands where it should
         sample = left[:3] + left[-3:]
         visible_while_paused = what_a_user_sees(installation, collection_id, sample)
     finally:
@@ -170,6 +198,9 @@ def test_an_import_killed_at_any_point_shows_nothing_or_everything_and_a_retry_l
         process.stdout.close()
         process.stderr.close()
 
+    # The spooled body is open (in memory: none), nameless: nothing of it outlives the process.
+    assert [name.endswith(" (deleted)") for name in held_spools] == ([True] if body_path == SPOOLED else [])
+    assert named_spools == [] and os.listdir(spool_dir) == []
     committed = point == "committed"
     assert visible_while_paused == (everything(len(sample)) if committed else NOTHING)
     assert what_a_user_sees(installation, collection_id, sample) == (
@@ -177,7 +208,7 @@ def test_an_import_killed_at_any_point_shows_nothing_or_everything_and_a_retry_l
 
     if point in ("claimed", "batch-written"):
         # The retry first: it takes the dead attempt's key over, then the sweep finds nothing to do.
-        retried = import_again(installation, collection_id, body, f"crash-{point}")
+        retried = import_again(installation, collection_id, body, headers["Idempotency-Key"])
         sweeps = sweep_from_two_threads_at_once(installation)
         assert [sweep.removed_records for sweep in sweeps] == [[], []]
     else:
@@ -185,7 +216,8 @@ def test_an_import_killed_at_any_point_shows_nothing_or_everything_and_a_retry_l
         removed = sorted(record for sweep in sweeps for record in sweep.removed_records)
         assert len(removed) == (0 if committed else 1)  # one of the two sweeps removed the dead record
         assert len(stored_ids(installation, collection_id)) == (REPORTS + 1 if committed else 0)
-        retried = import_again(installation, collection_id, body, f"crash-{point}")
+        # The retry reads its body in memory: the same file is the same request, whichever way it is read.
+        retried = import_again(installation, collection_id, body, headers["Idempotency-Key"])
 
     assert retried.status_code == 200, retried.json
     ids = stored_ids(installation, collection_id)
@@ -236,12 +268,20 @@ def test_an_import_answering_after_the_read_timeout_is_answered_not_cut_off(inst
         server.wait(30)
 
 
+@pytest.mark.parametrize("body_path", [IN_MEMORY, SPOOLED])
 def test_a_gunicorn_worker_killed_during_an_import_leaves_nothing_and_the_retry_one_copy(
-        installation, target, tmp_path):
+        installation, target, tmp_path, body_path):
     """import-svc served by gunicorn, as `make run` starts it; its worker SIGKILLed between the entity
-    writes and the commit record; gunicorn starts a new worker and the client retries with its key."""
+    writes and the commit record; gunicorn starts a new worker and the client retries with its key.
+    Spooled: the worker holds the body in a temporary file without a name, so the kill leaves no file; a
+    spool file that a process killed in the instant it had a name would leave is removed at start."""
     collection_id, body = target
-    pause_file = tmp_path / "paused"
+    pause_file, spool_dir = tmp_path / "paused", tmp_path / "spool"
+    spool_dir.mkdir()
+    leftover, recent = spool_dir / f"{SPOOL_PREFIX}dead", spool_dir / f"{SPOOL_PREFIX}recent"
+    leftover.write_bytes(b"[")
+    os.utime(leftover, (time.time() - 3600, time.time() - 3600))
+    recent.write_bytes(b"[")  # as a live process's in that instant: left alone
     port = free_port()
     log_file = (tmp_path / "import-svc.log").open("w")
     server = subprocess.Popen(
@@ -249,10 +289,11 @@ def test_a_gunicorn_worker_killed_during_an_import_leaves_nothing_and_the_retry_
         env={**os.environ, **installation.environ, "OPTIMIZE_IMPORT_PORT": str(port),
              "OPTIMIZE_HTTP_WORKERS": "1", "OPTIMIZE_IMPORT_PAUSE_AT": "entities-written",
              "OPTIMIZE_IMPORT_PAUSE_FILE": str(pause_file),
-             "OPTIMIZE_METRICS_DIR": str(tmp_path / "metrics")},
+             "OPTIMIZE_METRICS_DIR": str(tmp_path / "metrics"), "TMPDIR": str(spool_dir),
+             **(SPOOLING if body_path == SPOOLED else {})},
         stderr=log_file)
     url = f"http://127.0.0.1:{port}/api/import?collectionId={collection_id}"
-    headers = {**installation.headers(), "Idempotency-Key": "gunicorn-crash",
+    headers = {**installation.headers(), "Idempotency-Key": f"gunicorn-crash-{body_path}",
                "Content-Type": "application/json"}
 
     def post() -> tuple[int, object]:
@@ -267,17 +308,23 @@ def test_a_gunicorn_worker_killed_during_an_import_leaves_nothing_and_the_retry_
 
     try:
         assert wait_for_port("127.0.0.1", port, timeout_s=30)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=60) as alive:
+            assert alive.status == 200  # answered by the worker: its app is made
+        assert sorted(os.listdir(spool_dir)) == [recent.name]
         first: list = []
         client = threading.Thread(target=lambda: first.append(post()))
         client.start()
         worker, _ = wait_paused(pause_file)
         assert worker != server.pid
+        held_spools = spool_files(worker, spool_dir)
+        assert len(held_spools) == (1 if body_path == SPOOLED else 0)
         left = stored_ids(installation, collection_id)
         assert len(left) == REPORTS + 1
         os.kill(worker, signal.SIGKILL)
         client.join(60)
         assert first and first[0][0] in (0, 500, 502), first  # the client did not get an answer
 
+        assert sorted(os.listdir(spool_dir)) == [recent.name]  # the killed worker's spool left no file
         assert what_a_user_sees(installation, collection_id, left[:3]) == NOTHING
         status, retried = post()  # a new worker, started by gunicorn, answers
         assert status == 200, retried

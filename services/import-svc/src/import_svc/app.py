@@ -6,6 +6,7 @@ from pymongo import MongoClient
 from import_svc.api import authoring, imports
 from import_svc.bootstrap import wire
 from import_svc.config import ImportConfig
+from import_svc.domain.importing.spooled_file import remove_leftover_spools
 from optimize_runtime.http import create_service_app
 from optimize_runtime.http.readiness import catalog_check, mongodb_check
 
@@ -20,6 +21,7 @@ def create_app(config: ImportConfig | None = None, *, mongo: MongoClient | None 
     if config.sweep_interval_s > 0:
         wiring.import_journal.sweep()  # at start: what imports of a dead process left
         wiring.sweeper.start()
+    remove_leftover_spools()  # at start: what a process killed while spooling a body could leave
     wiring.outbox.ensure_indexes()
     wiring.journal_events.ensure_indexes()
     app = create_service_app(

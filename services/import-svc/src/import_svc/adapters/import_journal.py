@@ -258,9 +258,11 @@ class ImportJournal:
                        events: list[dict], recheck: Callable[[], None] | None) -> list[dict]:
         with self._leases.renewed(record, plan.import_id) as lease:
             written = self._entities.insert_pending(
-                plan.created, plan.import_id, after_batch=lambda name: self._pause("batch-written"))
+                plan.created, plan.import_id, after_batch=lambda name: self._pause("batch-written"),
+                after_part=lambda name: self._pause("part-written"))
             overwritten = self._entities.overwrite_pending(
-                plan.overwrites, plan.import_id, after_batch=lambda name: self._pause("batch-written"))
+                plan.overwrites, plan.import_id, after_batch=lambda name: self._pause("batch-written"),
+                after_part=lambda name: self._pause("part-written"))
             if self.before_commit is not None:
                 self.before_commit(plan)
             self._pause("entities-written")

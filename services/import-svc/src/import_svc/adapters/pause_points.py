@@ -4,7 +4,8 @@ there (`OPTIMIZE_IMPORT_PAUSE_AT`, refused in production; see config.py).
 At a configured point the process creates the pause file (exclusively: only the first process to get
 there pauses), writes `<pid> <point>` into it, and waits until the file is removed or it is killed.
 
-Points of an import: `claimed` (its record is written, no entity yet), `batch-written` (after the
+Points of an import: `claimed` (its record is written, no entity yet), `part-written` (after the first
+of several parts of a collection's entities, `entity_store.INSERT_PART_BYTES`), `batch-written` (after the
 first collection's entities), `entities-written` (every entity, not yet the commit record), `committed`
 (the commit record, the pending markers not yet cleared). Of an authoring write: `authoring-write`
 (just before the single-document write)."""

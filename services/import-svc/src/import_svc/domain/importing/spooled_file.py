@@ -11,12 +11,18 @@ so that what is refused and the message saying why are the in-memory path's own.
 """
 
 import json
+import os
 import re
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 _CHUNK_BYTES = 256 * 1024
+SPOOL_PREFIX = "optimize-import-spool-"
+# A spool file has a name only for the instant between making and unlinking it (where O_TMPFILE is missing):
+# one older than this was left by a process killed in that instant.
+_LEFTOVER_AFTER_S = 60
 _WHITESPACE = b" \t\n\r"
 # A complete string, or one byte of structure; a lone quote starts a string that goes on in the next chunk.
 _TOKEN = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"|[\[\]{},"]')
@@ -25,10 +31,15 @@ _OPENING, _CLOSING, _COMMA, _QUOTE, _ARRAY_OPENING, _ARRAY_CLOSING = (
 
 
 class SpooledFile:
-    """The bytes of an import file in a temporary file (deleted when closed)."""
+    """The bytes of an import file in a temporary file (deleted when closed).
 
-    def __init__(self) -> None:
-        self._file = tempfile.TemporaryFile()
+    The file never has a name in the temporary directory (`TMPDIR`): on Linux it is made with O_TMPFILE,
+    elsewhere unlinked right after it is made. So a worker killed by SIGKILL leaves nothing on disk: the
+    kernel frees the file with the process's last descriptor (`remove_leftover_spools` covers the instant
+    of the fallback)."""
+
+    def __init__(self, directory: str | None = None) -> None:
+        self._file = tempfile.TemporaryFile(prefix=SPOOL_PREFIX, dir=directory)
         self.size = 0
 
     def __enter__(self) -> "SpooledFile":
@@ -52,6 +63,25 @@ class SpooledFile:
     def read(self, start: int = 0, end: int | None = None) -> bytes:
         self._file.seek(start)
         return self._file.read(-1 if end is None else end - start)
+
+
+def remove_leftover_spools(directory: str | None = None, older_than_s: float = _LEFTOVER_AFTER_S) -> int:
+    """Removes spool files a killed process left with a name (see `SpooledFile`); how many."""
+    directory = directory or tempfile.gettempdir()
+    removed, now = 0, time.time()
+    try:
+        entries = [entry for entry in os.scandir(directory)
+                   if entry.name.startswith(SPOOL_PREFIX) and entry.is_file(follow_symlinks=False)]
+    except OSError:
+        return 0
+    for entry in entries:
+        try:
+            if now - entry.stat(follow_symlinks=False).st_mtime > older_than_s:
+                os.unlink(entry.path)
+                removed += 1
+        except OSError:  # gone meanwhile, or another user's
+            pass
+    return removed
 
 
 def array_layout(file: SpooledFile, max_values: int) -> list[tuple[int, int]] | None:
