@@ -79,3 +79,25 @@ def test_equal_content_is_unchanged_and_not_written_other_content_updates_in_pla
     assert document["importId"] == updated.import_id
     assert updated.outcome() == [
         {"id": "kept", "entityType": "report", "sourceId": "r1", "action": "updated"}]
+
+
+def test_a_spooled_file_builds_the_documents_again_when_written_and_they_are_the_same():
+    """Not holding the documents built for the digests (a spooled file), the plan builds them again from
+    the file: the same documents, and the same actions."""
+    entities = [report(name="New name"), report("r2")]
+    kept = {"r1": Kept(EarlierCopy.of(earlier("kept"))), "r2": Kept(EarlierCopy.of(earlier("k2", "r2")))}
+    reads: list[int] = []
+
+    def upgraded(indexes):
+        reads.extend(indexes)
+        return (copy.deepcopy(entities[index]) for index in indexes)
+
+    plans = [plan_import(entities, upgraded, CatalogVerdict(), owner="bob", collection_id=None, now=NOW,
+                         upgraded_from={}, mode="overwrite", kept=kept, hold_documents=hold,
+                         new_id=lambda: "import")
+             for hold in (True, False)]
+    held, built_again = (([entity.action for entity in plan.entities], list(plan.documents))
+                         for plan in plans)
+    assert held == built_again
+    assert held[0] == ["updated", "unchanged"] and [document["name"] for document in held[1]] == ["New name"]
+    assert reads == [0, 1, 0, 1, 0]  # each plan read both for the digests; the second read r1 again

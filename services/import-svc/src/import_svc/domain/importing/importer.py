@@ -44,6 +44,7 @@ from import_svc.domain.importing.refusal import (
     file_invalid,
     index_version_mismatch,
 )
+from import_svc.domain.importing.spooled_file import SpooledEntities
 from optimize_runtime.identity import Identity
 
 log = logging.getLogger(__name__)
@@ -245,7 +246,8 @@ class Importer:
         plan = plan_import(reading.entities, reading.upgraded_entities, verdict, owner=owner,
                            collection_id=request.collection_id, now=self.clock(),
                            upgraded_from=reading.upgraded_from, reading_warnings=reading.warnings,
-                           mode=request.mode, kept=kept)
+                           mode=request.mode, kept=kept,
+                           hold_documents=not isinstance(source, SpooledEntities))
         changed = [(entity.source_id, entity.replaces) for entity in plan.entities
                    if entity.action == UPDATED and kept[entity.source_id].modified_since_import]
         if changed and not request.overwrite_modified:

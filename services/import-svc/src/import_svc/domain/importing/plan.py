@@ -113,13 +113,15 @@ def plan_import(outlines: list[dict], upgraded: Callable[[list[int]], Iterable[d
                 verdict: CatalogVerdict, *,
                 owner: str, collection_id: str | None, now: datetime, upgraded_from: dict[str, int],
                 reading_warnings: dict[str, list[str]] | None = None, mode: str = NEW_COPIES,
-                kept: dict[str, Kept] | None = None,
+                kept: dict[str, Kept] | None = None, hold_documents: bool = True,
                 new_id: Callable[[], str] = lambda: str(uuid.uuid4())) -> ImportPlan:
     """The plan for entities that passed every check, at their current versions and in file order:
     `outlines` as the checks read them, `upgraded(indexes)` those of them complete, read again (the plan
     changes them in place, as many times as it reads them: the same document each time). `kept`:
     overwriting, the earlier copy each entity (by its id in the file) replaces; it keeps its id, owner and
-    creation."""
+    creation. `hold_documents`: the documents built to learn whether an overwritten entity changed are
+    kept until written (a file in memory, whose entities they share), else built again then (a spooled
+    file, never held whole)."""
     kept = kept or {}
     new_ids = {entity["id"]: kept[entity["id"]].document["id"] if entity["id"] in kept else new_id()
                for entity in outlines}
@@ -147,11 +149,14 @@ def plan_import(outlines: list[dict], upgraded: Callable[[list[int]], Iterable[d
         return document
 
     # Overwriting: whether an entity changed is known from its document's digest, so the documents of the
-    # entities that replace earlier copies are built here once for their digests, and again when written
-    # (kept, the documents of a large file would be held whole).
+    # entities that replace earlier copies are built here, for their digests.
     replacing = [index for index, outline in enumerate(outlines) if outline["id"] in kept]
-    digests = {document[SOURCE_ID]: document[IMPORT_DIGEST]
-               for document in map(document_of, upgraded(replacing))}
+    built: dict[int, dict] = {}
+    digests = {}
+    for index, document in zip(replacing, map(document_of, upgraded(replacing)), strict=True):
+        digests[document[SOURCE_ID]] = document[IMPORT_DIGEST]
+        if hold_documents:
+            built[index] = document
     entities = []
     for outline in outlines:
         source_id = outline["id"]
@@ -165,7 +170,8 @@ def plan_import(outlines: list[dict], upgraded: Callable[[list[int]], Iterable[d
         entities.append(planned)
 
     def build(indexes: list[int]) -> Iterator[dict]:
-        return map(document_of, upgraded(indexes))
+        fresh = iter(upgraded([index for index in indexes if index not in built]))
+        return (built[index] if index in built else document_of(next(fresh)) for index in indexes)
 
     return ImportPlan(import_id=import_id, owner=owner, collection_id=collection_id, entities=entities,
                       mode=mode, build=build)
