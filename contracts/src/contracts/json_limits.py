@@ -28,7 +28,15 @@ def value_count(body: bytes) -> int:
     return blanked.count(b",") + blanked.count(b"[") + blanked.count(b"{") + 1
 
 
+def _value_count_bound(body: bytes) -> int:
+    """At least `value_count(body)`: the same characters, counted inside strings too (blanking a string
+    only takes them away). Several times cheaper: the exact count is made only for a body near the limit."""
+    return body.count(b",") + body.count(b"[") + body.count(b"{") + 1
+
+
 def check_value_count(body: bytes, max_values: int) -> None:
+    if _value_count_bound(body) <= max_values:
+        return
     count = value_count(body)
     if count > max_values:
         raise too_large("jsonValues", max_values, count, f"about {count} JSON values")
