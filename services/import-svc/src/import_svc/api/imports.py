@@ -3,7 +3,7 @@ for refusing them) out."""
 
 from contextlib import closing, nullcontext
 
-from flask import current_app, request
+from flask import Response, current_app, request
 from marshmallow import Schema, fields, validate
 
 from contracts.errors import ErrorCode, ServiceError
@@ -66,6 +66,18 @@ class ImportedEntitySchema(Schema):
     warnings = fields.List(fields.String())
 
 
+_LISTED_FIELDS = frozenset(ImportedEntitySchema().fields)
+
+
+def _listed(outcome: list[dict]) -> Response | list[dict]:
+    """The response: an outcome has the schema's shape already (`PlannedEntity.outcome`, or the copy the
+    journal recorded), so it is written as it is rather than dumped again item by item (a 1,000-entity
+    import's 1,000 items cost 4 ms there); anything with a field the schema does not list goes through it."""
+    if all(item.keys() <= _LISTED_FIELDS for item in outcome):
+        return current_app.json.response(outcome)
+    return outcome
+
+
 def _importer() -> Importer:
     return current_app.extensions["import"].importer
 
@@ -102,7 +114,8 @@ def _read_body(max_bytes: int, spool_bytes: int) -> bytearray | SpooledFile:
     return body if spooled is None else spooled
 
 
-def _import(collection_id: str | None, dry_run: bool, mode: str, overwrite_modified: bool) -> list[dict]:
+def _import(collection_id: str | None, dry_run: bool, mode: str,
+            overwrite_modified: bool) -> Response | list[dict]:
     identity = require_export_import_access()
     if collection_id is None:
         require_entity_editor()
@@ -120,7 +133,8 @@ def _import(collection_id: str | None, dry_run: bool, mode: str, overwrite_modif
         importer.announce_rejection(import_request, refusal)
         raise
     with closing(body) if isinstance(body, SpooledFile) else nullcontext(), cyclic_gc_paused():
-        return importer.run(import_request, body)  # the file becomes many objects, without cycles
+        outcome = importer.run(import_request, body)  # the file becomes many objects, without cycles
+    return _listed(outcome)
 
 
 @blueprint.route("/api/import", methods=["POST"])
