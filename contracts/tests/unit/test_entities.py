@@ -1,10 +1,15 @@
-"""The stored entity document: what the entity list needs beside the content, kept losslessly."""
+"""The stored entity document: what the entity list needs beside the content, kept losslessly; its
+content digest, byte for byte what earlier imports stored."""
 
+import hashlib
+import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from contracts.entities import export_entity_from_stored, stored_entity_from_export
+from contracts.entities import content_digest, export_entity_from_stored, stored_entity_from_export
 from contracts.export_file import validate_current_entity
 
 NOW = datetime(2024, 5, 17, 11, 30, 12, 345678, tzinfo=timezone(timedelta(hours=2)))
@@ -94,3 +99,47 @@ def test_a_dashboard_stored_without_the_preview_flag_is_exported_with_it_as_opti
 def test_only_current_versions_are_stored():
     with pytest.raises(ValueError, match="version 9"):
         stored(decision_report(sourceIndexVersion=9))
+
+
+def digest_as_first_written(document: dict) -> str:
+    """`content_digest` as imports computed it before its encoder was made once: their digests are stored."""
+    fields = ("name", "description", "tiles", "availableFilters", "instantPreviewDashboard",
+              "refreshRateSeconds", "managementDashboard") if document["exportEntityType"] == "dashboard" \
+        else ("name", "description", "data")
+    content = {field: document.get(field) for field in fields}
+    text = json.dumps([document["exportEntityType"], content], sort_keys=True, ensure_ascii=False,
+                      separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _outcome(digest, document):
+    try:
+        return digest(document)
+    except Exception as error:  # noqa: BLE001 - the same failure is the same answer
+        return type(error)
+
+
+SCALARS = (st.none() | st.booleans() | st.integers(min_value=-2**70, max_value=2**70) | st.floats()
+           | st.text() | st.datetimes(timezones=st.just(UTC))
+           | st.sampled_from(["\ud800", "\x00", "\u2028", "é𝄞"]))
+VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4)
+                      | st.dictionaries(st.text(max_size=5), inner, max_size=4), max_leaves=25)
+CONTENT_FIELDS = st.fixed_dictionaries({}, optional={
+    "name": VALUES, "description": VALUES, "data": VALUES, "tiles": VALUES, "availableFilters": VALUES,
+    "instantPreviewDashboard": VALUES, "refreshRateSeconds": VALUES, "managementDashboard": VALUES,
+    "owner": VALUES})
+
+
+@settings(derandomize=True, database=None, max_examples=400, deadline=None,
+          suppress_health_check=list(HealthCheck))
+@given(entity_type=st.sampled_from(["single_process_report", "combined_report", "dashboard"]),
+       fields=CONTENT_FIELDS)
+def test_the_content_digest_is_the_one_earlier_imports_stored(entity_type, fields):
+    document = {"exportEntityType": entity_type, **fields}
+    assert _outcome(content_digest, document) == _outcome(digest_as_first_written, document)
+
+
+def test_the_digest_of_a_stored_report_is_unchanged():
+    document = stored(decision_report(), import_id="import-1")
+    assert content_digest(document) == digest_as_first_written(document)
+    assert content_digest(document) != content_digest({**document, "name": "Renamed"})
