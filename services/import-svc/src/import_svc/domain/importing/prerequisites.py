@@ -54,14 +54,22 @@ class CatalogVerdict:
     collection: CollectionAccess | None = None
     checks: dict[DefinitionRef, DefinitionCheck] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # By the fields of each reference, as a plain tuple: a use is looked up several times per import,
+        # and making a DefinitionRef for each lookup cost more than the rest of the lookup.
+        self._by_fields = {(ref.type, ref.key, ref.versions, ref.tenant_ids): check
+                           for ref, check in self.checks.items()}
+
     @classmethod
     def of(cls, answer: ImportCheck) -> "CatalogVerdict":
         return cls(answer.collection, {check.ref: check for check in answer.definitions})
 
     def check(self, use: DefinitionUse) -> DefinitionCheck:
+        definition = use.definition
         # A definition the catalog did not answer for is one it does not know.
-        return self.checks.get(use.reference) or DefinitionCheck(
-            DefinitionRef(use.type, use.definition["key"], (), ()), exists=False, authorized=True)
+        return self._by_fields.get((use.type, definition["key"], tuple(definition["versions"]),
+                                    tuple(definition["tenantIds"]))) or DefinitionCheck(
+            DefinitionRef(use.type, definition["key"], (), ()), exists=False, authorized=True)
 
     def kept_versions(self, use: DefinitionUse) -> list[str]:
         """The listed versions that exist in the target (`all` and `latest` do when any version does)."""
