@@ -173,6 +173,26 @@ def test_a_current_file_reads_back_exactly_as_given():
     assert reading.upgraded_from == {}
 
 
+def test_reading_copies_only_the_entities_it_changes_and_leaves_the_file_as_it_was():
+    """An entity at the current version with nothing to drop is read where it is (no copy); one that is
+    upgraded, or loses data keys Optimize does not read, is a copy: the file's own stays as it was, so that
+    an identical repetition of it is still recognized."""
+    unknown_key = process_report(id=REPORT_2, data={**process_report()["data"], "userTaskReport": False})
+    older = combined_report(sourceIndexVersion=4)
+    del older["description"]
+    file = [process_report(), unknown_key, unknown_key, older, dashboard()]
+    data = json.loads(json.dumps(file))
+
+    reading = read_export_file(data)
+
+    assert reading.ok, reading.validation_errors
+    assert data == file
+    assert [entity is data[position] for entity, position in zip(reading.entities, reading.positions,
+                                                                   strict=True)] == [True, False, False, True]
+    assert reading.positions == [0, 1, 3, 4]  # the repetition counted once
+    assert reading.entities == [process_report(), process_report(id=REPORT_2), combined_report(), dashboard()]
+
+
 def test_management_and_instant_preview_entities_are_not_file_errors():
     management = process_report(data={**process_report()["data"], "managementReport": True})
     preview = dashboard(id="dashboard-2", tiles=[], instantPreviewDashboard=True)

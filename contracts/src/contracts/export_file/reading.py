@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contracts.export_file.references import report_references
-from contracts.export_file.report_data import drop_unknown_data_keys
+from contracts.export_file.report_data import drop_unknown_data_keys, unknown_data_keys
 from contracts.export_file.structure import Location
 from contracts.export_file.upgrade import upgradable, upgrade_entity
 from contracts.export_file.validation import (
@@ -25,7 +25,8 @@ class ExportFileReading:
 
     `entities` are those that could be read and upgraded without a problem of their own, at the
     current versions and in file order (or what `keep` kept of each), at `positions` in the file; only a
-    reading that is `ok` has all of them.
+    reading that is `ok` has all of them. An entity that reading did not change (at the current version,
+    nothing dropped) is the file's own object, not a copy.
     """
 
     entities: list[dict] = field(default_factory=list)
@@ -169,8 +170,11 @@ def _read_entity(position: int, entity: Any, platform: str) -> _ReadEntity:
         }
         return read
 
-    read.upgraded, read.original_version = upgrade_entity(entity, platform)
-    read.warnings = drop_unknown_data_keys(read.upgraded)
+    # Reading changes nothing of an entity at the current version without data keys to drop: it is read
+    # where it is, not copied (what `keep` keeps of it shares the file's objects).
+    unchanged = version == CURRENT_VERSIONS[read.entity_type] and not unknown_data_keys(entity)
+    read.upgraded, read.original_version = upgrade_entity(entity, platform, copy=not unchanged)
+    read.warnings = [] if unchanged else drop_unknown_data_keys(read.upgraded)
     read.problems += [
         (_as_in_file(location, read), message)
         for location, message in current_content_problems(read.upgraded, at)

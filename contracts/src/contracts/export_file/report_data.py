@@ -84,13 +84,22 @@ def report_data_problems(entity: dict, at: Location = ()) -> list[Problem]:
     return problems
 
 
-def drop_unknown_data_keys(entity: dict) -> list[str]:
-    """Removes the keys of a single report's data that Optimize does not read; says which, unless Optimize
-    derives them itself."""
+_KNOWN_DATA_KEYS = frozenset(KNOWN_DATA_KEYS)
+
+
+def unknown_data_keys(entity: dict) -> list[str]:
+    """The keys of a single report's data that Optimize does not read, in their order."""
     data = entity.get("data")
     if entity.get("exportEntityType") not in _ENUMS or not isinstance(data, dict):
         return []
-    unknown = [key for key in data if key not in KNOWN_DATA_KEYS]
+    return [key for key in data if key not in _KNOWN_DATA_KEYS]
+
+
+def drop_unknown_data_keys(entity: dict) -> list[str]:
+    """Removes the keys of a single report's data that Optimize does not read; says which, unless Optimize
+    derives them itself."""
+    unknown = unknown_data_keys(entity)
+    data = entity.get("data")
     for key in unknown:
         del data[key]
     reported = [key for key in unknown if key not in DERIVED_DATA_KEYS]

@@ -2,6 +2,8 @@
 configuration with its BPMN XML, its filters and views; a dashboard's tile configurations), so that the
 entities of a large file can all be checked without holding the file."""
 
+from contracts.export_file.structure import json_copy
+
 # The fields every check reads: the envelope, the names, the flags Optimize refuses, the variable filters.
 _FIELDS = ("id", "exportEntityType", "name", "description", "sourceIndexVersion", "collectionId",
            "instantPreviewDashboard", "availableFilters")
@@ -17,6 +19,8 @@ def entity_outline(entity: dict) -> dict:
     data = entity.get("data")
     if isinstance(data, dict):
         outline["data"] = {name: data[name] for name in _DATA_FIELDS if name in data}
+        if isinstance(data.get("reports"), list):  # rewritten in place in the entity when it is written
+            outline["data"]["reports"] = json_copy(data["reports"])
     tiles = entity.get("tiles")
     if isinstance(tiles, list):
         outline["tiles"] = [{"id": tile.get("id")} if isinstance(tile, dict) else None for tile in tiles]
