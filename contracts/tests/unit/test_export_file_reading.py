@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from contracts.errors import ServiceError
 from contracts.export_file import (
     CURRENT_VERSIONS,
     ENTITY_TYPES,
@@ -625,3 +626,15 @@ def test_report_fields_optimize_reads_by_type_are_checked_after_upgrading_an_old
     assert {path for entity_id, path in errors_at(reading) if entity_id == "garbage"} >= {
         "[0].data.configuration", "[0].data.view", "[0].data.filter", "[0].data.visualization"}
     assert reading.entities == []
+
+
+def test_given_a_longest_array_reading_refuses_a_longer_one_found_by_its_structure_walk():
+    long_filter = process_report(id=REPORT_2, data={**process_report()["data"], "filter": [{}] * 4})
+    file = [process_report(), long_filter]
+
+    assert read_export_file(json.loads(json.dumps(file)), max_array_length=4).ok
+    with pytest.raises(ServiceError) as refused:
+        read_export_file(json.loads(json.dumps(file)), max_array_length=3)
+    refusal = refused.value.body()
+    assert (refusal["limitName"], refusal["path"]) == ("jsonArrayLength", "data.filter")
+    assert read_export_file(json.loads(json.dumps(file))).ok  # no limit given: none checked

@@ -4,6 +4,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from contracts import json_limits  # a module: json_limits imports this package (json_path)
 from contracts.export_file.references import report_references
 from contracts.export_file.report_data import drop_unknown_data_keys, unknown_data_keys
 from contracts.export_file.structure import Location
@@ -67,8 +68,8 @@ class _ReadEntity:
     problems: list[Problem] = field(default_factory=list)
 
 
-def read_export_file(data: Any, platform: str = "c7", *,
-                     keep: Callable[[dict], dict] | None = None) -> ExportFileReading:
+def read_export_file(data: Any, platform: str = "c7", *, keep: Callable[[dict], dict] | None = None,
+                     max_array_length: int | None = None) -> ExportFileReading:
     """Reads a file as Optimize's EntityImportService does: one object is a file of one entity, and an
     entity repeated identically counts once (Optimize reads the file into a set). Older entities are
     upgraded as Optimize's upgrades did on the target's `platform` (`c7`, `c8`).
@@ -76,7 +77,9 @@ def read_export_file(data: Any, platform: str = "c7", *,
     `data` is the file's JSON value, or a sequence of its entities that parses each one when asked (a
     large file, read entity by entity); `keep(upgraded entity)` is what the reading keeps of each
     entity, asked right after it is read (by default all of it): what references other entities must
-    stay in it, and whatever the caller will check."""
+    stay in it, and whatever the caller will check. `max_array_length`: an entity holding a longer array
+    refuses the file (`contracts.json_limits.check_array_lengths`), found by the walk that checks its
+    structure."""
     if isinstance(data, dict):
         data = [data]
     reading = ExportFileReading(source=data, platform=platform)
@@ -91,7 +94,7 @@ def read_export_file(data: Any, platform: str = "c7", *,
         )
         return reading
 
-    read = [_kept(_read_entity(position, entity, platform), keep)
+    read = [_kept(_read_entity(position, entity, platform, max_array_length), keep)
             for position, entity in _without_repetitions(data)]
     _check_ids_are_unique(read)
     _check_referenced_reports_are_in_file(read)
@@ -148,13 +151,15 @@ def _identical(one: Any, other: Any) -> bool:
     return one == other
 
 
-def _read_entity(position: int, entity: Any, platform: str) -> _ReadEntity:
+def _read_entity(position: int, entity: Any, platform: str, max_array_length: int | None) -> _ReadEntity:
     at: Location = (position,)
     if not isinstance(entity, dict):
+        if max_array_length is not None:
+            json_limits.check_array_lengths(entity, max_array_length)
         return _ReadEntity(position, None, None, problems=[(at, "An entity must be a JSON object.")])
     read = _ReadEntity(position, entity_id_of(entity), entity_type_of(entity))
 
-    read.problems, too_deep = structure_problems(entity, at)
+    read.problems, too_deep = structure_problems(entity, at, max_array_length=max_array_length)
     if too_deep:
         return read
     read.problems += envelope_problems(entity, at)

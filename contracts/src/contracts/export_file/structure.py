@@ -6,6 +6,7 @@ The checks are iterative, so a hostile file nested 100,000 levels deep is report
 
 import math
 import re
+import sys
 from typing import Any
 
 from contracts.export_file.json_path import PathPart
@@ -46,11 +47,12 @@ def _children(node: Any) -> list[tuple[PathPart, Any]]:
     return []
 
 
-def structurally_sound(value: Any) -> bool:
-    """Whether nothing is nested too deeply and every key is safe: the common case, checked without
-    building a location for every node (that cost more than the rest of reading a file). The exact JSON
-    types (str, dict, list, int, float) are told apart first, by type; anything else takes the general
-    checks."""
+def structurally_sound(value: Any, max_array_length: int | None = None) -> bool:
+    """Whether nothing is nested too deeply and every key is safe (and, given `max_array_length`, no array
+    is longer): the common case, checked without building a location for every node (that cost more than
+    the rest of reading a file). The exact JSON types (str, dict, list, int, float) are told apart first, by
+    type; anything else takes the general checks."""
+    longest = sys.maxsize if max_array_length is None else max_array_length
     stack = [(value, 1)] if isinstance(value, dict | list) else []
     push, search = stack.append, _SURROGATE.search
     while stack:
@@ -63,6 +65,8 @@ def structurally_sound(value: Any) -> bool:
                     return False
             children = node.values()
         else:
+            if len(node) > longest:
+                return False
             children = node
         if children and depth > MAX_NESTING_DEPTH:
             return False

@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 from typing import Any
 
+from contracts import json_limits  # a module: json_limits imports this package (json_path)
 from contracts.export_file.conformance import conforms_to_current, conforms_to_envelope
 from contracts.export_file.dashboard_filters import dashboard_filter_problems
 from contracts.export_file.json_path import json_path
@@ -35,11 +36,15 @@ def _flattened(messages: Any, location: Location = ()) -> Iterator[Problem]:
         yield location, str(messages)
 
 
-def structure_problems(entity: Any, at: Location = ()) -> tuple[list[Problem], bool]:
+def structure_problems(entity: Any, at: Location = (), *,
+                       max_array_length: int | None = None) -> tuple[list[Problem], bool]:
     """Unsafe keys, values that cannot be stored, or excessive nesting; the flag says the entity is too
-    deep to be looked at further."""
-    if structurally_sound(entity):
+    deep to be looked at further. Given `max_array_length`, an array longer than it refuses the whole file
+    first (`check_array_lengths`, checked in the same walk)."""
+    if structurally_sound(entity, max_array_length):
         return [], False
+    if max_array_length is not None:
+        json_limits.check_array_lengths(entity, max_array_length)
     too_deep = too_deep_at(entity, at)
     if too_deep is not None:
         return [(too_deep, f"Nested deeper than {MAX_NESTING_DEPTH} levels.")], True

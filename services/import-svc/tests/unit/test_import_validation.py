@@ -451,6 +451,36 @@ def test_more_entities_than_allowed_is_payload_too_large():
     assert (error.extra["limit"], error.extra["actual"]) == (2, 3)
 
 
+def _nested(depth, inside):
+    for _ in range(depth):
+        inside = {"deeper": inside}
+    return inside
+
+
+LONG = list(range(10_001))
+
+
+@pytest.mark.parametrize(("entities", "path"), [
+    ([process_report("r1"), process_report("r2", data={"filter": LONG})], "data.filter"),
+    # refused for the array before any problem of another entity (or its own) is named
+    ([process_report("r1", **{"$where": 1}), process_report("r2", name=LONG)], "name"),
+    ([process_report("r1", data={"filter": LONG}, **{"$where": 1})], "data.filter"),
+    ([process_report("r1"), LONG], ""),
+    ([process_report("r1"), "text", process_report("r2", data=_nested(70, {"values": LONG}))],
+     "data" + ".deeper" * 70 + ".values"),
+    ([process_report("r1", data={"a": LONG, "b": {"c": LONG}})], "data.b.c"),  # depth first, as it was
+])
+def test_an_array_longer_than_the_limit_anywhere_refuses_the_file_naming_it(entities, path):
+    error = refusal_of(lambda: importer().run(ImportRequest(DEMO), body(entities)))
+    assert (error.code, error.status, error.extra["limitName"]) == ("payloadTooLarge", 413, "jsonArrayLength")
+    assert (error.extra["actual"], error.extra["path"]) == (10_001, path)
+
+
+def test_arrays_as_long_as_the_limit_are_read():
+    entities = [process_report("r1", data={**process_report()["data"], "filter": [{}] * 10_000})]
+    assert [item["sourceId"] for item in importer().run(ImportRequest(DEMO), body(entities))] == ["r1"]
+
+
 def test_a_report_whose_only_tenant_lacks_the_definition_is_refused_even_if_another_tenant_has_it():
     """Each report is judged on its own tenants, as Optimize does: [t1] passes, [t2] alone is missing."""
     catalog = FakeCatalog({("process", "invoice"): {"versions": ["1"], "tenants": ["t1"]}})

@@ -59,9 +59,11 @@ def unreadable(message: str) -> ImportRefused:
 MAX_JSON_VALUES = 500_000
 
 
-def parse_import_file(body: bytes, *, max_entities: int, max_values: int = MAX_JSON_VALUES) -> Any:
+def parse_import_file(body: bytes, *, max_entities: int, max_values: int = MAX_JSON_VALUES,
+                      check_arrays: bool = True) -> Any:
     """The JSON value of the body; refuses what is not JSON, a list longer than `max_entities`, more than
-    `max_values` values and, inside an entity, an array longer than `contracts.json_limits` allows."""
+    `max_values` values and, inside an entity, an array longer than `contracts.json_limits` allows (unless
+    not `check_arrays`: then the caller checks them, in a walk it makes anyway)."""
     if not body:
         raise unreadable("The request has no body; it should be an export file, a JSON array of entities.")
     check_value_count(body, max_values)
@@ -73,7 +75,7 @@ def parse_import_file(body: bytes, *, max_entities: int, max_values: int = MAX_J
         raise unreadable(f"The import file is not JSON: {error}") from None
     if isinstance(data, list) and len(data) > max_entities:
         raise payload_too_large(max_entities, len(data), "entities")
-    if isinstance(data, list):
+    if isinstance(data, list) and check_arrays:
         for entity in data:
             check_array_lengths(entity)
     return data
@@ -87,12 +89,15 @@ def body_digest(prefix: bytes, body: ImportBody) -> str:
     return digest.hexdigest()
 
 
-def import_file_entities(body: ImportBody, *, max_entities: int, max_values: int = MAX_JSON_VALUES) -> Any:
+def import_file_entities(body: ImportBody, *, max_entities: int, max_values: int = MAX_JSON_VALUES,
+                         check_arrays: bool = True) -> Any:
     """The JSON value of the body, refused as `parse_import_file` refuses it. A body given as a bytearray
     is emptied once it is parsed. Of a spooled body that is an array: its entities, each parsed when read
-    (the file is parsed once here, entity by entity, to be refused exactly as a whole body would be)."""
+    (the file is parsed once here, entity by entity, to be refused exactly as a whole body would be).
+    Not `check_arrays`: the arrays of a body parsed whole (a list returned) are left to the caller."""
     if not isinstance(body, SpooledFile):
-        data = parse_import_file(body, max_entities=max_entities, max_values=max_values)
+        data = parse_import_file(body, max_entities=max_entities, max_values=max_values,
+                                 check_arrays=check_arrays)
         if isinstance(body, bytearray):
             body.clear()  # read: a large file's bytes are not kept while its entities are checked and written
         return data

@@ -14,6 +14,7 @@ from contracts.errors import ErrorCode, ServiceError, not_found
 from contracts.events import ENTITY_DELETED, ENTITY_IMPORTED, ENTITY_UPDATED, IMPORT_REJECTED, new_event
 from contracts.export_file import read_export_file
 from contracts.export_file.json_path import json_path
+from contracts.json_limits import MAX_ARRAY_LENGTH
 from import_svc.domain.importing.dashboard_variables import needs_variables, unknown_variable_filter_errors
 from import_svc.domain.importing.entity_outline import entity_outline
 from import_svc.domain.importing.entity_rules import (
@@ -203,7 +204,9 @@ class Importer:
 
         The entities are read twice, one at a time for a spooled file: once to check them (keeping only
         their outlines), once to write them (`ImportPlan.build`)."""
-        source = import_file_entities(body, max_entities=self.max_entities)
+        source = import_file_entities(body, max_entities=self.max_entities, check_arrays=False)
+        # The arrays of a file parsed whole are checked by the walk that checks each entity's structure.
+        longest = MAX_ARRAY_LENGTH if isinstance(source, list) else None
         storage_problems: dict[str, str] = {}
 
         def outline(entity: dict) -> dict:
@@ -212,7 +215,7 @@ class Importer:
                 storage_problems[entity["id"]] = problem
             return entity_outline(entity)
 
-        reading = read_export_file(source, self.platform, keep=outline)
+        reading = read_export_file(source, self.platform, keep=outline, max_array_length=longest)
         verdict = self._ask_catalog(request, reading.entities)
 
         positions = {entity["id"]: (position,) for entity, position in zip(reading.entities,
