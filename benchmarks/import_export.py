@@ -463,6 +463,17 @@ class Benchmark:
         print(f"floor: HTTP no-op (GET /healthz, same gunicorn) p50 {f['httpNoop']['p50']:.2f} ms; "
               f"RPC echo (same broker) p50 {f['rpcEcho']['p50']:.2f} ms")
 
+    def print_import_ratios(self) -> None:
+        """The import lines of the headline, from `measure_imports` alone (`--only imports`)."""
+        f, p = self.result["floor"], self.result["product"]
+        sizes = self.budget.sizes
+        big, bigger = (1000, 10_000) if 10_000 in sizes else (sizes[-2], sizes[-1])
+        print(f"import, {big:,} entities, p50 / their writes: "
+              f"{p[f'import{big}']['p50'] / f[str(big)]['writes']['p50']:.2f} "
+              f"({p[f'import{big}']['p50']:.0f} ms / {f[str(big)]['writes']['p50']:.0f} ms); "
+              f"{bigger:,} / {big:,} entities: {p[f'import{bigger}']['p50'] / p[f'import{big}']['p50']:.2f} "
+              f"(their writes alone: {f[str(bigger)]['writes']['p50'] / f[str(big)]['writes']['p50']:.2f})")
+
     def _markers_cleared(self) -> None:
         """Waits until import-svc has cleared the pending markers of the imports it answered (it does so a
         moment after the answer, OPTIMIZE_IMPORT_MARKER_CLEAR_DELAY_S, for many imports at once), so that
@@ -710,6 +721,10 @@ class Benchmark:
         if self.options.only == "rss":
             self.measure_peak_rss()
             return
+        if self.options.only == "imports":
+            self.measure_imports()
+            self.print_import_ratios()
+            return
         # Throughput, ceilings and memory first: on a store still small (the embedded server's costs may grow
         # with its size) and an import worker that has not yet held a 10,000-entity file.
         self.measure_throughput()
@@ -762,8 +777,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--output", type=Path, default=HERE / "results", help="where the JSON result goes")
     parser.add_argument("--no-history", action="store_true",
                         help="do not append the headline to BENCHMARKS.md")
-    parser.add_argument("--only", choices=["rss"],
-                        help="rss: only the import worker's peak RSS (printed, nothing saved)")
+    parser.add_argument("--only", choices=["rss", "imports"],
+                        help="rss: only the import worker's peak RSS; imports: only the imports of every "
+                             "size against their floor (printed, nothing saved)")
     options = parser.parse_args(argv)
     budget = Budget(options.quick)
     with ExitStack() as stack:
