@@ -473,6 +473,10 @@ class Benchmark:
               f"({p[f'import{big}']['p50']:.0f} ms / {f[str(big)]['writes']['p50']:.0f} ms); "
               f"{bigger:,} / {big:,} entities: {p[f'import{bigger}']['p50'] / p[f'import{big}']['p50']:.2f} "
               f"(their writes alone: {f[str(bigger)]['writes']['p50'] / f[str(big)]['writes']['p50']:.2f})")
+        for size in (big, bigger):
+            by_process = p[f"import{size}"]["cpuByProcessMs"]
+            spent = {name: round(ms) for name, ms in by_process.items() if ms >= 0.5}
+            print(f"CPU per import of {size:,} entities, ms: {spent}")
 
     def _markers_cleared(self) -> None:
         """Waits until import-svc has cleared the pending markers of the imports it answered (it does so a
