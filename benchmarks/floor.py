@@ -26,6 +26,7 @@ import pika
 from pymongo import MongoClient
 
 from contracts.entities import collection_of
+from contracts.entity_ids import new_entity_id
 from contracts.import_journal import (
     JOURNAL_COLLECTION,
     PENDING_MARKER,
@@ -182,12 +183,14 @@ class StoreFloor:
     @staticmethod
     def fresh_copies(documents: list[dict]) -> tuple[str, dict[str, list[dict]]]:
         """The documents under new ids, marked with a new import id, by collection (made before timing:
-        the product makes its documents before it writes them too)."""
-        import_id = uuid.uuid4().hex
+        the product makes its documents before it writes them too). The ids are the product's own
+        (time-ordered, `contracts.entity_ids`): where they go in the store's indexes is part of the cost."""
+        import_id = new_entity_id()
         by_collection: dict[str, list[dict]] = {}
         for document in documents:
             by_collection.setdefault(collection_of(document), []).append(
-                {**document, "_id": str(uuid.uuid4()), "importId": import_id, PENDING_MARKER: import_id})
+                {**document, "_id": (entity_id := new_entity_id()), "id": entity_id, "importId": import_id,
+                 PENDING_MARKER: import_id})
         return import_id, by_collection
 
     def write_import(self, import_id: str, by_collection: dict[str, list[dict]], outcome: list[dict]) -> None:

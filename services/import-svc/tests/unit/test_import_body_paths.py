@@ -65,10 +65,10 @@ class Uncounted:
 def answer(body: bytes, spooled: bool, monkeypatch) -> tuple:
     """What the import answers (outcome and documents, or the refusal), with ids numbered in order."""
     ids = iter(range(10**6))
-    monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=next(ids)))
     store = RecordingStore()
     importer = Importer(EveryDefinition(), store, lambda event: None, max_entities=20, max_name_length=100,
-                        counts=Uncounted(), clock=lambda: datetime(2026, 11, 30, tzinfo=UTC))
+                        counts=Uncounted(), clock=lambda: datetime(2026, 11, 30, tzinfo=UTC),
+                        new_id=lambda: str(uuid.UUID(int=next(ids))))
     try:
         if not spooled:
             return "imported", importer.run(ImportRequest(DEMO), body), store.documents

@@ -9,7 +9,6 @@ scope together), and only when a collection is involved; a create in a collectio
 after its write (a collection deleted or a role lost in between undoes it)."""
 
 import logging
-import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,6 +26,7 @@ from contracts.entities import (
     stored_time,
     visible_to,
 )
+from contracts.entity_ids import new_entity_id
 from contracts.errors import ErrorCode, ServiceError, not_found
 from contracts.events import ENTITY_CREATED, ENTITY_DELETED, new_event
 from contracts.export_file import CURRENT_VERSIONS, referenced_report_ids, validate_current_entity
@@ -65,7 +65,7 @@ class Authoring:
     catalog: AuthoringQuestions
     max_name_length: int
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
+    new_id: Callable[[], str] = new_entity_id
 
     def create(self, user: Identity, export_type: str, fields: dict, request_id: str | None = None) -> str:
         """Stores a new entity of `export_type` from `fields` (name, description, collectionId and the

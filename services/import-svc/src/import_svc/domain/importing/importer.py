@@ -10,6 +10,7 @@ from typing import Protocol
 
 from contracts.catalog_rpc import DefinitionRef, ImportCheck
 from contracts.entities import EDIT_ROLES
+from contracts.entity_ids import new_entity_id
 from contracts.errors import ErrorCode, ServiceError, not_found
 from contracts.events import ENTITY_DELETED, ENTITY_IMPORTED, ENTITY_UPDATED, IMPORT_REJECTED, new_event
 from contracts.export_file import read_export_file
@@ -127,7 +128,8 @@ class Importer:
     def __init__(self, catalog: Catalog, store: AtomicImports, publish: Callable[[dict], None], *,
                  max_entities: int, max_name_length: int, counts: ImportCounts,
                  platform: str = "c7",
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 new_id: Callable[[], str] = new_entity_id) -> None:
         self.catalog = catalog
         self.store = store
         self.publish = publish
@@ -136,6 +138,7 @@ class Importer:
         self.counts = counts
         self.platform = platform
         self.clock = clock
+        self.new_id = new_id
 
     def run(self, request: ImportRequest, body: ImportBody) -> list[dict]:
         """The outcome in file order: `[{id, entityType, sourceId, upgradedFrom?, warnings?}]`. A body
@@ -250,7 +253,7 @@ class Importer:
                            collection_id=request.collection_id, now=self.clock(),
                            upgraded_from=reading.upgraded_from, reading_warnings=reading.warnings,
                            mode=request.mode, kept=kept,
-                           hold_documents=not isinstance(source, SpooledEntities))
+                           hold_documents=not isinstance(source, SpooledEntities), new_id=self.new_id)
         changed = [(entity.source_id, entity.replaces) for entity in plan.entities
                    if entity.action == UPDATED and kept[entity.source_id].modified_since_import]
         if changed and not request.overwrite_modified:

@@ -2,7 +2,6 @@
 earlier copy it replaces), references rewritten, definitions adjusted to the target, and the documents
 of the entity store."""
 
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,6 +14,7 @@ from contracts.entities import (
     content_digest,
     stored_entity_from_export,
 )
+from contracts.entity_ids import new_entity_id
 from contracts.export_file.references import report_references
 from import_svc.domain.importing.overwrite import CREATED, NEW_COPIES, UNCHANGED, UPDATED, Kept
 from import_svc.domain.importing.prerequisites import DEFINITION_TYPE_OF, CatalogVerdict, DefinitionUse
@@ -114,7 +114,7 @@ def plan_import(outlines: list[dict], upgraded: Callable[[list[int]], Iterable[d
                 owner: str, collection_id: str | None, now: datetime, upgraded_from: dict[str, int],
                 reading_warnings: dict[str, list[str]] | None = None, mode: str = NEW_COPIES,
                 kept: dict[str, Kept] | None = None, hold_documents: bool = True,
-                new_id: Callable[[], str] = lambda: str(uuid.uuid4())) -> ImportPlan:
+                new_id: Callable[[], str] = new_entity_id) -> ImportPlan:
     """The plan for entities that passed every check, at their current versions and in file order:
     `outlines` as the checks read them, `upgraded(indexes)` those of them complete, read again (the plan
     changes them in place, as many times as it reads them: the same document each time). `kept`:
