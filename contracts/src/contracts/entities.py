@@ -104,6 +104,8 @@ def collection_of(document_or_type: dict | str) -> str:
 def stored_time(moment: datetime) -> datetime:
     """A UTC time as MongoDB keeps it (milliseconds), so that a document reads back equal."""
     moment = moment.astimezone(UTC)
+    if moment.microsecond % 1000 == 0:
+        return moment  # as stored already (an import stores its one time in every document)
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 

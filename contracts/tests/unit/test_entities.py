@@ -9,7 +9,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from contracts.entities import content_digest, export_entity_from_stored, stored_entity_from_export
+from contracts.entities import (
+    content_digest,
+    export_entity_from_stored,
+    stored_entity_from_export,
+    stored_time,
+)
 from contracts.export_file import validate_current_entity
 
 NOW = datetime(2024, 5, 17, 11, 30, 12, 345678, tzinfo=timezone(timedelta(hours=2)))
@@ -143,3 +148,17 @@ def test_the_digest_of_a_stored_report_is_unchanged():
     document = stored(decision_report(), import_id="import-1")
     assert content_digest(document) == digest_as_first_written(document)
     assert content_digest(document) != content_digest({**document, "name": "Renamed"})
+
+
+@settings(derandomize=True, database=None, max_examples=300, deadline=None,
+          suppress_health_check=list(HealthCheck))
+@given(moment=st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=2))])),
+       whole_milliseconds=st.booleans())
+def test_a_stored_time_is_utc_to_the_millisecond_and_storing_it_again_changes_nothing(moment,
+                                                                                     whole_milliseconds):
+    if whole_milliseconds:
+        moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+    stored = stored_time(moment)
+    expected = moment.astimezone(UTC)
+    assert stored == expected.replace(microsecond=expected.microsecond // 1000 * 1000)
+    assert stored.tzinfo is UTC and stored_time(stored) == stored

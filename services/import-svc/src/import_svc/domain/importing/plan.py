@@ -13,6 +13,7 @@ from contracts.entities import (
     collection_of,
     content_digest,
     stored_entity_from_export,
+    stored_time,
 )
 from contracts.entity_ids import new_entity_id
 from contracts.export_file.references import report_references
@@ -123,6 +124,7 @@ def plan_import(outlines: list[dict], upgraded: Callable[[list[int]], Iterable[d
     kept until written (a file in memory, whose entities they share), else built again then (a spooled
     file, never held whole)."""
     kept = kept or {}
+    now = stored_time(now)  # once: every document stores this time
     new_ids = {entity["id"]: kept[entity["id"]].document["id"] if entity["id"] in kept else new_id()
                for entity in outlines}
     import_id = new_id()
