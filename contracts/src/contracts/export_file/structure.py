@@ -84,6 +84,8 @@ def structurally_sound(value: Any, max_array_length: int | None = None) -> bool:
             elif kind is float:
                 if not math.isfinite(child):
                     return False
+            elif child is None or kind is bool:
+                continue
             elif isinstance(child, dict | list):
                 push((child, deeper))
             elif scalar_problem(child) is not None:

@@ -41,10 +41,16 @@ def definition_uses(entities: list[dict]) -> Iterator[DefinitionUse]:
             yield DefinitionUse(entity, definition_type, definition)
 
 
+def _fields(use: DefinitionUse) -> tuple:
+    """The fields of the use's `reference`, as a plain tuple: cheaper to make and compare."""
+    definition = use.definition
+    return use.type, definition["key"], tuple(definition["versions"]), tuple(definition["tenantIds"])
+
+
 def distinct_references(entities: list[dict]) -> list[DefinitionRef]:
     """What the one `check_import` call asks about the whole file: each distinct reference once, so that
     every report is judged (and gets the XML) for its own versions and tenants, as in Optimize."""
-    return list(dict.fromkeys(use.reference for use in definition_uses(entities)))
+    return [DefinitionRef(*fields) for fields in dict.fromkeys(map(_fields, definition_uses(entities)))]
 
 
 @dataclass
@@ -65,11 +71,9 @@ class CatalogVerdict:
         return cls(answer.collection, {check.ref: check for check in answer.definitions})
 
     def check(self, use: DefinitionUse) -> DefinitionCheck:
-        definition = use.definition
         # A definition the catalog did not answer for is one it does not know.
-        return self._by_fields.get((use.type, definition["key"], tuple(definition["versions"]),
-                                    tuple(definition["tenantIds"]))) or DefinitionCheck(
-            DefinitionRef(use.type, definition["key"], (), ()), exists=False, authorized=True)
+        return self._by_fields.get(_fields(use)) or DefinitionCheck(
+            DefinitionRef(use.type, use.definition["key"], (), ()), exists=False, authorized=True)
 
     def kept_versions(self, use: DefinitionUse) -> list[str]:
         """The listed versions that exist in the target (`all` and `latest` do when any version does)."""
