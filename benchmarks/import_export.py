@@ -733,6 +733,26 @@ class Benchmark:
             self.measure_imports()
             self.print_import_ratios()
             return
+        if self.options.only == "import1":
+            self.budget.sizes, self.budget.rounds = [1], {1: self.budget.rounds[1]}
+            self.measure_imports()
+            f, p = self.result["floor"], self.result["product"]["import1"]
+            floor_1 = f["httpNoop"]["p50"] + f["rpcEcho"]["p50"] + f["1"]["writes"]["p50"]
+            cpu = p["cpuByProcessMs"]["import-svc serve"]
+            print(f"import, 1 entity, p50 / floor: {p['p50'] / floor_1:.2f} ({p['p50']:.2f} ms / "
+                  f"{floor_1:.2f} ms; import-svc CPU/import {cpu:.2f} ms)")
+            return
+        if self.options.only == "throughput":
+            self.measure_throughput()
+            self.result["lastImport1Id"] = self._import(HttpClient(self.import_url, self.token),
+                                                        json.dumps(export_file(1)).encode())[0]["id"]
+            self.measure_ceilings()
+            most = self.result["throughput"][str(self.budget.clients[-1])]
+            print(f"{self.budget.clients[-1]} clients: {most['importsPerSecond']:.0f}/s; "
+                  f"{self._saturation(most)}")
+            print("CPU/import by process (ms): " + ", ".join(
+                f"{name} {ms:.2f}" for name, ms in most["cpuByProcessMs"].items() if ms))
+            return
         # Throughput, ceilings and memory first: on a store still small (the embedded server's costs may grow
         # with its size) and an import worker that has not yet held a 10,000-entity file.
         self.measure_throughput()
@@ -785,9 +805,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--output", type=Path, default=HERE / "results", help="where the JSON result goes")
     parser.add_argument("--no-history", action="store_true",
                         help="do not append the headline to BENCHMARKS.md")
-    parser.add_argument("--only", choices=["rss", "imports"],
+    parser.add_argument("--only", choices=["rss", "imports", "import1", "throughput"],
                         help="rss: only the import worker's peak RSS; imports: only the imports of every "
-                             "size against their floor (printed, nothing saved)")
+                             "size against their floor; import1: only the 1-entity import against its floor; "
+                             "throughput: only imports/s with 1, 4 and 16 clients and the ceilings (printed, "
+                             "nothing saved)")
     options = parser.parse_args(argv)
     budget = Budget(options.quick)
     with ExitStack() as stack:

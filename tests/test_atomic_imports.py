@@ -230,6 +230,48 @@ def test_an_import_killed_at_any_point_shows_nothing_or_everything_and_a_retry_l
     assert store(installation).reports.count_documents({"pending": {"$exists": True}}) == 0
 
 
+@pytest.mark.parametrize("then", ["retry", "sweep"])
+def test_an_import_killed_between_its_claim_and_the_verdict_leaves_a_dead_claim_and_nothing_else(
+        installation, target, tmp_path, then):
+    """The record is claimed while the catalog's verdict is on its way: an import the catalog refuses
+    (a definition it does not know) still has its record claimed when it is killed there. That dead claim
+    shows nothing to anyone; a retry with the key takes it over and is refused, leaving no record; without a
+    retry, the sweeper removes it."""
+    collection_id, _ = target
+    installation.app("import")  # started (and its start-up sweep done) before the import is killed
+    unknown = report(0)
+    unknown["data"]["definitions"][0]["key"] = "nowhere"
+    body = json.dumps([report(1), unknown]).encode()
+    pause_file = tmp_path / "paused"
+    environ = {**installation.environ, "OPTIMIZE_IMPORT_PAUSE_AT": "claimed",
+               "OPTIMIZE_IMPORT_PAUSE_FILE": str(pause_file)}
+    headers = {**installation.headers(), "Idempotency-Key": f"claimed-{then}"}
+    process = subprocess.Popen([sys.executable, "-c", IMPORTING_PROCESS], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process.stdin.write(json.dumps([environ, headers, collection_id, body.decode()]))
+    process.stdin.close()
+    try:
+        assert wait_paused(pause_file, process) == (process.pid, "claimed")
+        [claimed] = list(store(installation).import_journal.find())
+        visible_while_paused = what_a_user_sees(installation, collection_id, [])
+    finally:
+        process.kill()
+        process.wait(30)
+        process.stdout.close()
+        process.stderr.close()
+    assert (claimed["state"], claimed["owner"]["pid"]) == ("pending", process.pid)
+    assert visible_while_paused == NOTHING == what_a_user_sees(installation, collection_id, [])
+
+    if then == "retry":
+        retried = import_again(installation, collection_id, body, f"claimed-{then}")
+        assert (retried.status_code, retried.json["errorCode"]) == (400, "importDefinitionDoesNotExist")
+    else:
+        sweeps = sweep_from_two_threads_at_once(installation)
+        assert sorted(record for sweep in sweeps for record in sweep.removed_records) == [claimed["_id"]]
+    assert list(store(installation).import_journal.find()) == []
+    assert stored_ids(installation, collection_id) == []
+
+
 def test_an_import_answering_after_the_read_timeout_is_answered_not_cut_off(installation, target, tmp_path):
     """The read timeout is for the request's head and body: an import held (paused after its record is
     claimed) longer than it, on a large file or a busy machine, still gets its answer."""

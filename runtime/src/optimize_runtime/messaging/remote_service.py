@@ -9,6 +9,7 @@
 """
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from contracts.errors import ErrorCode, ServiceError, service_unavailable
@@ -30,11 +31,15 @@ class RemoteService:
         self.name = name
         self.rpc = rpc
 
-    def call(self, method: str, params: dict[str, Any], *, not_done: str | None = None) -> dict[str, Any]:
+    def call(self, method: str, params: dict[str, Any], *, not_done: str | None = None,
+             meanwhile: Callable[[], None] | None = None) -> dict[str, Any]:
         """The result of `method`, checked against the contract. `not_done` says what did not happen when
-        the call fails (for example "nothing was imported")."""
+        the call fails (for example "nothing was imported"). `meanwhile()`: run while the reply is on its
+        way (`RpcClient.call`)."""
         try:
-            return self.rpc.call(method, params)
+            if meanwhile is None:
+                return self.rpc.call(method, params)
+            return self.rpc.call(method, params, meanwhile=meanwhile)
         except (RpcTimeout, RpcUnavailable) as error:
             log.warning("%s %s: %s", self.name, method, error)
             raise service_unavailable(_sentence(f"The {self.name} did not answer in time", not_done),

@@ -5,6 +5,7 @@ import logging
 import math
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,8 +40,11 @@ class CallerConnection(ThreadConnection):
 
     awaited_id: str | None = None
     reply: bytes | None = None
+    abandoned_id: str | None = None  # the call its caller stopped waiting for: its reply is dropped quietly
 
     def on_reply(self, _channel: Any, _method: Any, properties: pika.BasicProperties, body: bytes) -> None:
+        if properties.correlation_id == self.abandoned_id:
+            return
         if self.awaited_id is None or properties.correlation_id != self.awaited_id:
             # A reply to a call that timed out already, or not ours at all.
             log.warning("dropping an RPC reply with unknown correlation id %r", properties.correlation_id)
@@ -50,6 +54,9 @@ class CallerConnection(ThreadConnection):
     def await_call(self, correlation_id: str | None) -> None:
         self.awaited_id = correlation_id
         self.reply = None
+
+    def abandon(self) -> None:
+        self.abandoned_id, self.awaited_id, self.reply = self.awaited_id, None, None
 
 
 class RpcClient:
@@ -82,13 +89,15 @@ class RpcClient:
         *,
         timeout_s: float | None = None,
         headers: dict[str, Any] | None = None,
+        meanwhile: Callable[[], None] | None = None,
     ) -> dict[str, Any]:
         """The result of `method`. Raises RpcError when the call breaks the contract, RemoteError when the
         server answers with an error, RpcUnavailable when the request cannot be delivered, RpcTimeout when
-        no reply comes in time."""
+        no reply comes in time. `meanwhile()` runs once the request is delivered, while the reply is on its
+        way (not when the request could not be sent); what it raises ends the call, its reply dropped."""
         started, outcome = time.monotonic(), "ok"
         try:
-            return self._call(method, params, timeout_s, headers)
+            return self._call(method, params, timeout_s, headers, meanwhile)
         except RemoteError:
             outcome = "remote_error"
             raise
@@ -105,7 +114,8 @@ class RpcClient:
             record_rpc_call(method, outcome, time.monotonic() - started)
 
     def _call(
-        self, method: str, params: dict[str, Any], timeout_s: float | None, headers: dict[str, Any] | None
+        self, method: str, params: dict[str, Any], timeout_s: float | None, headers: dict[str, Any] | None,
+        meanwhile: Callable[[], None] | None,
     ) -> dict[str, Any]:
         timeout_s = self.timeout_s if timeout_s is None else timeout_s
         request_id = current_request_id()
@@ -123,6 +133,12 @@ class RpcClient:
             headers={**(headers or {}), DEADLINE_HEADER: round((time.time() + timeout_s) * 1000)},
         )
         caller = self._publish(method, body, properties, deadline)
+        if meanwhile is not None:
+            try:
+                meanwhile()
+            except BaseException:
+                caller.abandon()
+                raise
         reply = decode_reply(method, self._await_reply(caller, method, deadline))
         if not reply["ok"]:
             error = reply["error"]
@@ -161,6 +177,10 @@ class RpcClient:
             while caller.reply is None:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
+                    # A reply that came in time while the caller was busy (`meanwhile`) is taken still.
+                    caller.connection.process_data_events(time_limit=0)
+                    if caller.reply is not None:
+                        break
                     raise RpcTimeout(f"no reply to {method!r} from {self.queue!r} within the deadline")
                 caller.connection.process_data_events(time_limit=remaining)
             return caller.reply

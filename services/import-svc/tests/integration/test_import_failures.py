@@ -17,6 +17,7 @@ from werkzeug.wrappers import Request
 
 from import_svc.app import create_app
 from import_svc.config import ImportConfig
+from optimize_testing.store_commands import StoreCommands
 
 MB = 1024 * 1024
 
@@ -302,3 +303,41 @@ def test_a_process_killed_in_the_middle_of_an_import_leaves_nothing_of_it(instal
 
 def stored_import_id(installation, report_id: str) -> str:
     return entities_db(installation).reports.find_one({"_id": report_id})["importId"]
+
+
+@pytest.mark.parametrize(("query", "file", "refusal"), [
+    ("", [report("a"), report("b", key="nowhere")], (400, "importDefinitionDoesNotExist")),
+    ("?collectionId=unknown", [report("a")], (404, "notFoundError")),
+    ("", [report("a", key="secret")], (403, "importDefinitionForbidden")),
+])
+def test_a_refused_import_removes_the_record_it_claimed_while_the_catalog_answered(installation, query, file,
+                                                                                    refusal):
+    """The record is claimed while the verdict is on its way (one insert, overlapping the catalog's
+    answer); a refusal of any kind removes it (one delete) and writes nothing else, so the key is free."""
+    definitions = [{"type": "process", "key": key, "name": key, "version": "1", "tenantId": None}
+                   for key in ("invoice", "secret")]
+    grant = [{"identity": {"id": "demo", "type": "user"}, "definitionType": "process",
+              "definitionKey": "invoice", "tenants": [None]}]  # not "secret"
+    for path, body in (("/api/definition", definitions), ("/api/authorization", grant)):
+        response = installation.catalog.post(path, json=body, headers=installation.headers())
+        assert response.status_code in (200, 204), response.get_data(as_text=True)
+    counter = StoreCommands()
+    client = MongoClient(installation.environ["OPTIMIZE_MONGODB_URI"], event_listeners=[counter],
+                         tz_aware=True)
+    app = create_app(ImportConfig.from_env(installation.environ), mongo=client)
+    headers = {**installation.headers(), "Idempotency-Key": f"refused{query}"}
+    try:
+        counter.clear()
+        refused = post(app.test_client(), headers, json.dumps(file).encode(), query)
+        commands = list(counter.names)
+    finally:
+        app.extensions["import"].catalog.close()
+        client.close()
+
+    assert (refused.status_code, refused.json["errorCode"]) == refusal
+    # the key's record read, claimed, removed; then `import.rejected` recorded in the outbox
+    assert commands == ["find", "insert", "delete", "insert"]
+    assert list(entities_db(installation).import_journal.find()) == []
+    assert stored_names(installation) == []
+    accepted = post(installation.imports, headers, json.dumps([report("a")]).encode())
+    assert accepted.status_code == 200, accepted.json  # the key was freed: it imports now

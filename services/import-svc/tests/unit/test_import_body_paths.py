@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from contracts.catalog_rpc import ImportCheck
 from contracts.errors import ServiceError
-from import_svc.domain.importing import Importer, ImportRequest, import_file
+from import_svc.domain.importing import Claim, Importer, ImportRequest, import_file
 from import_svc.domain.importing.spooled_file import SpooledFile
 from optimize_runtime.identity import Identity
 from optimize_testing.fuzzing import JSON, mutated_anywhere
@@ -33,7 +33,10 @@ BYTES = st.sampled_from([b"[", b"]", b"{", b"}", b",", b":", b'"', b"\\", b'\\"'
 class EveryDefinition:
     """A catalog that knows every definition (with its XML) and lets the user see it."""
 
-    def check_import(self, user, collection_id, definitions, *, check_authorization, with_variables=False):
+    def check_import(self, user, collection_id, definitions, *, check_authorization, with_variables=False,
+                     meanwhile=None):
+        if meanwhile is not None:
+            meanwhile()
         checks = [{**ref.as_message(), "exists": True, "missingTenants": [], "missingVersions": [],
                    "existingVersions": list(ref.versions), "authorized": True, "forbiddenTenants": [],
                    "inScope": None, "tenantsOutOfScope": [], "xml": f"<{ref.key}/>", "variables": None}
@@ -48,7 +51,13 @@ class RecordingStore:
     def recorded_outcome(self, idempotency):
         return None
 
-    def write(self, plan, outcome, idempotency, events=None, recheck=None):
+    def claim(self, import_id, owner, idempotency, entity_counts):
+        return Claim(import_id, import_id, idempotency)
+
+    def release(self, claim):
+        pass
+
+    def write(self, plan, outcome, idempotency, events=None, recheck=None, claim=None):
         recheck()
         self.documents += plan.documents
         return outcome

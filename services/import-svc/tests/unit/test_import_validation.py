@@ -8,7 +8,7 @@ import pytest
 
 from contracts.catalog_rpc import ImportCheck
 from contracts.errors import ServiceError
-from import_svc.domain.importing import Importer, ImportRefused, ImportRequest
+from import_svc.domain.importing import Claim, Importer, ImportRefused, ImportRequest
 from import_svc.domain.importing.spooled_file import SpooledFile
 from optimize_runtime.identity import SYSTEM_USER, Identity
 from optimize_testing.pytest_plugin import REAL_OPTIMIZE_EXPORT
@@ -29,11 +29,14 @@ class FakeCatalog:
         self.collections = collections or {}  # id -> {"name", "role", "scope": {(type, key): [tenants]}}
         self.calls = []
 
-    def check_import(self, user, collection_id, definitions, *, check_authorization, with_variables=False):
+    def check_import(self, user, collection_id, definitions, *, check_authorization, with_variables=False,
+                     meanwhile=None):
         params = {"user": user.as_rpc_user(), "collectionId": collection_id,
                   "definitions": [definition.as_message() for definition in definitions],
                   "checkAuthorization": check_authorization, "withVariables": with_variables}
         self.calls.append(copy.deepcopy(params))
+        if meanwhile is not None:
+            meanwhile()
         return ImportCheck.from_result(self._answer(params))
 
     def _answer(self, params):
@@ -90,7 +93,13 @@ class FakeStore:
             raise ServiceError("conflictError", "key reused")
         return record[1]
 
-    def write(self, plan, outcome, idempotency, events=None, recheck=None):
+    def claim(self, import_id, owner, idempotency, entity_counts):
+        return Claim(import_id, import_id, idempotency)
+
+    def release(self, claim):
+        pass
+
+    def write(self, plan, outcome, idempotency, events=None, recheck=None, claim=None):
         if recheck is not None:
             recheck()
         self.documents += plan.documents

@@ -2,6 +2,8 @@
 call, answered as the typed results of `contracts.catalog_rpc`; a failed call is answered by the one RPC
 rule of `RemoteService`."""
 
+from collections.abc import Callable
+
 from contracts.catalog_rpc import (
     CHECK_IMPORT,
     COLLECTION_ACCESS,
@@ -19,12 +21,13 @@ class ImportCatalog:
         self._catalog = catalog
 
     def check_import(self, user: Identity, collection_id: str | None, definitions: list[DefinitionRef], *,
-                     check_authorization: bool, with_variables: bool = False) -> ImportCheck:
+                     check_authorization: bool, with_variables: bool = False,
+                     meanwhile: Callable[[], None] | None = None) -> ImportCheck:
         return ImportCheck.from_result(self._catalog.call(
             CHECK_IMPORT, {"user": user.as_rpc_user(), "collectionId": collection_id,
                            "definitions": [definition.as_message() for definition in definitions],
                            "checkAuthorization": check_authorization, "withVariables": with_variables},
-            not_done="nothing was imported"))
+            not_done="nothing was imported", meanwhile=meanwhile))
 
     def check_authoring(self, user: Identity, collection_id: str | None, definitions: list[DefinitionRef],
                         collection_ids: list[str]) -> ImportCheck:

@@ -1,7 +1,9 @@
 """Writing an import plan so that it becomes visible whole or never, whatever kills the writer.
 
 1. The journal record is inserted `pending` (for a retry-safe import its id is the user's key, so
-   inserting it claims the key) with this process as owner and a lease it keeps renewing.
+   inserting it claims the key) with this process as owner and a lease it keeps renewing. The importer
+   claims it while the catalog's verdict is on its way (`claim`, then `write` with that claim), so the two
+   round trips overlap; a refused import removes its record (`release`) having written nothing else.
 2. The entities are inserted carrying `importId` and a `pending` marker: invisible to every reader. An
    overwrite replaces the entities it updates by new versions with the same marker, each holding the
    version it replaces under `previous`: readers keep showing that one.
@@ -10,9 +12,10 @@
 4. The markers are cleared later, by one thread for every import the process committed meanwhile
    (`MarkerClearer`; only to keep the sweeper's index small: readers ask the record).
 
-A process killed anywhere leaves a pending record whose owner is dead, or no record, plus marked
-entities: readers never show them (an overwritten entity shows its previous version), a retry with the
-same key takes the record over, and the sweeper removes the rest (and puts previous versions back).
+A process killed anywhere (also between the claim and the verdict) leaves a pending record whose owner is
+dead, or no record, plus marked entities: readers never show them (an overwritten entity shows its
+previous version), a retry with the same key takes the record over, and the sweeper removes the rest (and
+puts previous versions back).
 No multi-document transaction is involved, so this holds on the embedded server and
 on MongoDB alike, for imports of any size the limits allow. The record's fields: `contracts.import_journal`.
 """
@@ -47,7 +50,7 @@ from contracts.import_journal import (
 )
 from import_svc.adapters.entity_store import EntityStore
 from import_svc.adapters.pause_points import PausePoints
-from import_svc.domain.importing import EarlierCopy, Idempotency, ImportPlan
+from import_svc.domain.importing import Claim, EarlierCopy, Idempotency, ImportPlan
 from optimize_runtime.store.write_gate import WriteGate
 
 log = logging.getLogger(__name__)
@@ -159,19 +162,42 @@ class ImportJournal:
         _check_same_request(record, idempotency)
         raise _in_progress(idempotency.key, self._retry_after_s(record))
 
-    def write(self, plan: ImportPlan, outcome: list[dict], idempotency: Idempotency | None,
-              events: list[dict] | None = None, recheck: Callable[[], None] | None = None) -> list[dict]:
-        """`events`: recorded in the commit record by the same single-document write that commits (the
-        place of the transactional outbox: they exist exactly when the import does). `recheck()`: called
-        after the entities are written, just before the commit; raising abandons the import."""
+    def claim(self, import_id: str, owner: str, idempotency: Idempotency | None,
+              entity_counts: dict[str, int]) -> Claim:
+        """The record inserted pending (its lease renewed from now on until `write` or `release` ends)."""
         key = None if idempotency is None else idempotency.key
-        record = record_id(plan.owner if idempotency is None else idempotency.user_id, key, plan.import_id)
+        record = record_id(owner if idempotency is None else idempotency.user_id, key, import_id)
         try:
-            recorded = self._claim(record, plan, idempotency)
+            recorded = self._claim(record, import_id, owner, idempotency, entity_counts)
         except PyMongoError as error:
             raise _store_down(error) from error
-        if recorded is not None:
-            return recorded
+        if recorded is None:
+            self._leases.start(record, import_id)
+        return Claim(import_id, record, idempotency, recorded)
+
+    def release(self, claim: Claim) -> None:
+        """Only the record: no entity was written under a claim released before `write`. Best effort: a
+        record left here has a lease no longer renewed, and the sweeper removes it once that ran out."""
+        self._leases.stop(claim.import_id)
+        try:
+            with self._gate.hold():
+                self._journal.delete_one(commit_filter(claim.record, claim.import_id))
+        except (PyMongoError, OSError) as error:
+            log.warning("could not remove the record of refused import %s; the sweeper will: %r",
+                        claim.import_id, error)
+
+    def write(self, plan: ImportPlan, outcome: list[dict], idempotency: Idempotency | None,
+              events: list[dict] | None = None, recheck: Callable[[], None] | None = None,
+              claim: Claim | None = None) -> list[dict]:
+        """`events`: recorded in the commit record by the same single-document write that commits (the
+        place of the transactional outbox: they exist exactly when the import does). `recheck()`: called
+        after the entities are written, just before the commit; raising abandons the import. `claim`: the
+        plan's record as `claim` inserted it (else it is claimed here first)."""
+        if claim is None:
+            claim = self.claim(plan.import_id, plan.owner, idempotency, plan.written_counts())
+        if claim.recorded is not None:
+            return claim.recorded
+        record = claim.record
         try:
             return self._write_claimed(record, plan, outcome, events or [], recheck)
         except _Lost:
@@ -182,6 +208,8 @@ class ImportJournal:
         except BaseException:
             self._abandon(record, plan.import_id)
             raise
+        finally:
+            self._leases.stop(plan.import_id)
 
     def revoke(self, plan: ImportPlan, events: list[dict]) -> None:
         """Undoes a committed import: the entities it created are deleted, those it overwrote get their
@@ -215,13 +243,14 @@ class ImportJournal:
         except PyMongoError as error:
             raise _store_down(error) from error
 
-    def _claim(self, record: str, plan: ImportPlan, idempotency: Idempotency | None) -> list[dict] | None:
+    def _claim(self, record: str, import_id: str, owner: str, idempotency: Idempotency | None,
+               entity_counts: dict[str, int]) -> list[dict] | None:
         """Inserts the pending record, or takes over the record of a dead attempt with the same key;
         the outcome instead when an attempt with this key committed meanwhile."""
         mine = pending_record(
-            record=record, import_id=plan.import_id, owner=this_process(), now_ms=now_ms(),
-            lease_ms=self.lease_ms, entity_count=plan.written_counts(),
-            user_id=plan.owner if idempotency is None else idempotency.user_id,
+            record=record, import_id=import_id, owner=this_process(), now_ms=now_ms(),
+            lease_ms=self.lease_ms, entity_count=entity_counts,
+            user_id=owner if idempotency is None else idempotency.user_id,
             key=None if idempotency is None else idempotency.key,
             digest=None if idempotency is None else idempotency.digest)
         for _ in range(_CLAIM_ATTEMPTS):
@@ -247,7 +276,7 @@ class ImportJournal:
                 taken_over = self._journal.replace_one(taken, mine).matched_count == 1
             if taken_over:
                 log.warning("import %s takes over the Idempotency-Key of import %s, whose process died",
-                            plan.import_id, existing[IMPORT_ID])
+                            import_id, existing[IMPORT_ID])
                 # The dead attempt's entities are unreachable now (no record names them); free them.
                 self._entities.delete_pending([existing[IMPORT_ID]])
                 self._pause("claimed")
@@ -256,24 +285,26 @@ class ImportJournal:
 
     def _write_claimed(self, record: str, plan: ImportPlan, outcome: list[dict],
                        events: list[dict], recheck: Callable[[], None] | None) -> list[dict]:
-        with self._leases.renewed(record, plan.import_id) as lease:
-            written = self._entities.insert_pending(
-                plan.created, plan.import_id, after_batch=lambda name: self._pause("batch-written"),
-                after_part=lambda name: self._pause("part-written"))
-            overwritten = self._entities.overwrite_pending(
-                plan.overwrites, plan.import_id, after_batch=lambda name: self._pause("batch-written"),
-                after_part=lambda name: self._pause("part-written"))
-            if self.before_commit is not None:
-                self.before_commit(plan)
-            self._pause("entities-written")
-            if recheck is not None:
-                recheck()  # raising abandons the import: nothing of it becomes visible
-            if lease.lost:
-                raise _Lost()
-            with self._gate.hold():
-                commit = commit_update(outcome, events, now_ms())
-                committed = self._journal.update_one(commit_filter(record, plan.import_id),
-                                                     commit).matched_count
+        lease = self._leases.lease_of(plan.import_id)
+        written = self._entities.insert_pending(
+            plan.created, plan.import_id, after_batch=lambda name: self._pause("batch-written"),
+            after_part=lambda name: self._pause("part-written"))
+        overwritten = self._entities.overwrite_pending(
+            plan.overwrites, plan.import_id, after_batch=lambda name: self._pause("batch-written"),
+            after_part=lambda name: self._pause("part-written"))
+        if self.before_commit is not None:
+            self.before_commit(plan)
+        self._pause("entities-written")
+        if recheck is not None:
+            recheck()  # raising abandons the import: nothing of it becomes visible
+        if lease.lost:
+            raise _Lost()
+        commit = commit_update(outcome, events, now_ms())
+        # Claimed with the file's entities by type: an overwrite leaves those unchanged unwritten.
+        commit["$set"]["entityCount"] = plan.written_counts()
+        with self._gate.hold():
+            committed = self._journal.update_one(commit_filter(record, plan.import_id), commit).matched_count
+        self._leases.stop(plan.import_id)
         if not committed:
             raise _Lost()
         self._entities.visibility.remember_committed(plan.import_id)
@@ -367,21 +398,31 @@ class _LeaseRenewer:
         self._leases: dict[str, _Lease] = {}
         self._thread: threading.Thread | None = None
 
-    @contextmanager
-    def renewed(self, record: str, import_id: str) -> Iterator[_Lease]:
-        """The lease of this attempt, renewed until the block ends; `lost` once a renewal found the record
-        no longer this attempt's."""
-        lease = _Lease(record, import_id)
+    def start(self, record: str, import_id: str) -> None:
+        """Renews the lease of this attempt from now until `stop`; its `lost` is set once a renewal found
+        the record no longer this attempt's."""
         with self._lock:
-            self._leases[import_id] = lease
+            self._leases[import_id] = _Lease(record, import_id)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="import-leases", daemon=True)
                 self._thread.start()
+
+    @contextmanager
+    def renewed(self, record: str, import_id: str) -> Iterator[_Lease]:
+        """The lease of this attempt, renewed while the block runs."""
+        self.start(record, import_id)
         try:
-            yield lease
+            yield self.lease_of(import_id)
         finally:
-            with self._lock:
-                del self._leases[import_id]
+            self.stop(import_id)
+
+    def lease_of(self, import_id: str) -> _Lease:
+        with self._lock:
+            return self._leases[import_id]
+
+    def stop(self, import_id: str) -> None:
+        with self._lock:
+            self._leases.pop(import_id, None)
 
     def _run(self) -> None:
         # A lease is renewed at most a third of a lease after it was taken or last renewed.

@@ -1,7 +1,14 @@
 """Importing an export file: validation collecting every problem, the catalog's verdict, the plan."""
 
 from import_svc.domain.importing.import_file import payload_too_large
-from import_svc.domain.importing.importer import AtomicImports, Catalog, Idempotency, Importer, ImportRequest
+from import_svc.domain.importing.importer import (
+    AtomicImports,
+    Catalog,
+    Claim,
+    Idempotency,
+    Importer,
+    ImportRequest,
+)
 from import_svc.domain.importing.overwrite import MODES, NEW_COPIES, OVERWRITE, EarlierCopy
 from import_svc.domain.importing.plan import ImportPlan, PlannedEntity
 from import_svc.domain.importing.refusal import ImportProblem, ImportRefused
@@ -11,6 +18,7 @@ __all__ = [
     "NEW_COPIES",
     "OVERWRITE",
     "Catalog",
+    "Claim",
     "EarlierCopy",
     "Idempotency",
     "ImportPlan",

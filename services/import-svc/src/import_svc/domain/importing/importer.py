@@ -1,6 +1,12 @@
 """An import from start to end: read the file, ask the catalog once, refuse with every reason or write
 every entity so that it becomes visible whole (one commit record) or never, and tell other services what
-happened."""
+happened.
+
+The import's journal record is claimed (inserted pending) while the catalog's answer is on its way: the
+request is sent, the record inserted, then the answer awaited, so that the two round trips overlap. A
+pending record shows nothing to anyone (readers ask for committed records); a refusal, whatever its reason,
+removes the record it claimed and writes nothing else; what the claim met (a retry in progress, the
+store down) is said after the verdict, as when the claim came after it. A dry run claims nothing."""
 
 import logging
 from collections.abc import Callable
@@ -9,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from contracts.catalog_rpc import DefinitionRef, ImportCheck
-from contracts.entities import EDIT_ROLES
+from contracts.entities import EDIT_ROLES, ENTITY_TYPE_OF
 from contracts.entity_ids import new_entity_id
 from contracts.errors import ErrorCode, ServiceError, not_found
 from contracts.events import ENTITY_DELETED, ENTITY_IMPORTED, ENTITY_UPDATED, IMPORT_REJECTED, new_event
@@ -76,9 +82,22 @@ class Idempotency:
 
 class Catalog(Protocol):
     def check_import(self, user: Identity, collection_id: str | None, definitions: list[DefinitionRef], *,
-                     check_authorization: bool, with_variables: bool = False) -> ImportCheck:
+                     check_authorization: bool, with_variables: bool = False,
+                     meanwhile: Callable[[], None] | None = None) -> ImportCheck:
         """The catalog's verdict on every reference, the collection and the user, in one call (with each
-        definition's recorded variables when `with_variables`)."""
+        definition's recorded variables when `with_variables`). `meanwhile()` runs once the question is
+        sent, while the answer is on its way (not when the question could not be sent)."""
+
+
+@dataclass
+class Claim:
+    """An import's journal record, inserted pending before its entities are written: `record` is its id.
+    `recorded`: instead, the outcome of an attempt with the same Idempotency-Key that committed meanwhile."""
+
+    import_id: str
+    record: str
+    idempotency: "Idempotency | None" = None
+    recorded: list[dict] | None = None
 
 
 class AtomicImports(Protocol):
@@ -89,14 +108,25 @@ class AtomicImports(Protocol):
         """The outcome of the import first made with this key, or None; refuses a key reused for
         another request."""
 
+    def claim(self, import_id: str, owner: str, idempotency: Idempotency | None,
+              entity_counts: dict[str, int]) -> Claim:
+        """Inserts the import's journal record, pending (no reader shows anything of a pending import), or
+        takes over the record of a dead attempt with the same key. When an attempt with the key committed
+        meanwhile, the claim holds its outcome instead; while one is still in progress, a 409 conflict."""
+
+    def release(self, claim: Claim) -> None:
+        """Removes the record of a claim whose import wrote nothing (refused, or failed before its writes);
+        what cannot be removed now the sweeper removes once the claim's lease ran out."""
+
     def write(self, plan: ImportPlan, outcome: list[dict], idempotency: Idempotency | None,
-              events: list[dict] | None = None, recheck: Callable[[], None] | None = None) -> list[dict]:
+              events: list[dict] | None = None, recheck: Callable[[], None] | None = None,
+              claim: Claim | None = None) -> list[dict]:
         """Writes every document, visible to readers all at once or never (a killed write leaves nothing
         visible; an overwritten entity shows its previous version until then): invisible first, then
         `recheck()` (raising refuses the import and removes what it wrote), then one commit that also
-        records `events`. Returns `outcome` itself; when the key was recorded meanwhile, writes nothing
-        and returns the recorded outcome; when an import with the key is still in progress, a 409
-        conflict."""
+        records `events`. `claim`: the plan's record, claimed already (else it is claimed first). Returns
+        `outcome` itself; when the key was recorded meanwhile, writes nothing and returns the recorded
+        outcome; when an import with the key is still in progress, a 409 conflict."""
 
     def earlier_copies(self, source_ids: list[str], collection_id: str | None,
                        owner: str) -> list[EarlierCopy]:
@@ -159,20 +189,32 @@ class Importer:
             if recorded is not None:
                 self.counts.replayed()
                 return recorded
+        claiming = None if request.dry_run else _Claiming(self.store, request.identity.user_id, idempotency,
+                                                          self.new_id())
         try:
-            plan = self.plan(request, body)
+            plan = self.plan(request, body, claiming)
+            claim = None if claiming is None else claiming.result(plan)
         except ServiceError as refusal:
+            if claiming is not None:
+                claiming.release()
             self.announce_rejection(request, refusal)
             raise
-        if request.dry_run:
+        except BaseException:
+            if claiming is not None:
+                claiming.release()
+            raise
+        if claim is None:
             self.counts.dry_run()
             return plan.outcome(dry_run=True)
+        if claim.recorded is not None:  # an attempt with the key committed meanwhile: its result is ours
+            self.counts.replayed()
+            return claim.recorded
         planned = plan.outcome()
         # The events are recorded by the import's commit record itself, and relayed from there.
         events = self._events_of(request, plan)
         try:
             outcome = self.store.write(plan, planned, idempotency, events=events,
-                                       recheck=lambda: self.recheck(request, plan))
+                                       recheck=lambda: self.recheck(request, plan), claim=claim)
         except ServiceError as refusal:
             self.announce_rejection(request, refusal)
             raise
@@ -201,9 +243,11 @@ class Importer:
         if refusal.code != ErrorCode.SERVICE_UNAVAILABLE and not request.dry_run:
             self._announce(request, IMPORT_REJECTED, [], {"errorCode": refusal.code.value})
 
-    def plan(self, request: ImportRequest, body: ImportBody) -> ImportPlan:
+    def plan(self, request: ImportRequest, body: ImportBody,
+             claiming: "_Claiming | None" = None) -> ImportPlan:
         """What the import would write; raises ImportRefused naming every problem, or the error that
-        stops the import before its checks (collection unknown or not editable, limits).
+        stops the import before its checks (collection unknown or not editable, limits). `claiming`: claims
+        the import's record while the catalog's answer is on its way (the caller releases it on a refusal).
 
         The entities are read twice, one at a time for a spooled file: once to check them (keeping only
         their outlines), once to write them (`ImportPlan.build`)."""
@@ -219,7 +263,8 @@ class Importer:
             return entity_outline(entity)
 
         reading = read_export_file(source, self.platform, keep=outline, max_array_length=longest)
-        verdict = self._ask_catalog(request, reading.entities)
+        meanwhile = None if claiming is None else lambda: claiming.claim(entity_counts(reading.entities))
+        verdict = self._ask_catalog(request, reading.entities, meanwhile)
 
         positions = {entity["id"]: (position,) for entity, position in zip(reading.entities,
                                                                              reading.positions, strict=True)}
@@ -250,6 +295,7 @@ class Importer:
                                                request.collection_id, owner)
             kept = kept_copies(reading.entities, copies)
         plan = plan_import(reading.entities, reading.upgraded_entities, verdict, owner=owner,
+                           import_id=None if claiming is None else claiming.import_id,
                            collection_id=request.collection_id, now=self.clock(),
                            upgraded_from=reading.upgraded_from, reading_warnings=reading.warnings,
                            mode=request.mode, kept=kept,
@@ -260,13 +306,15 @@ class Importer:
             raise ImportRefused([modified_conflict(changed)])
         return plan
 
-    def _ask_catalog(self, request: ImportRequest, entities: list[dict]) -> CatalogVerdict:
+    def _ask_catalog(self, request: ImportRequest, entities: list[dict],
+                     meanwhile: Callable[[], None] | None = None) -> CatalogVerdict:
         if not entities and request.collection_id is None:
             return CatalogVerdict()
         identity = request.identity
+        asked = {} if meanwhile is None else {"meanwhile": meanwhile}
         verdict = CatalogVerdict.of(self.catalog.check_import(
             identity, request.collection_id, distinct_references(entities),
-            check_authorization=not identity.public_api, with_variables=needs_variables(entities)))
+            check_authorization=not identity.public_api, with_variables=needs_variables(entities), **asked))
         if request.collection_id is not None:
             collection = verdict.collection
             if collection is None or not collection.exists:
@@ -332,3 +380,47 @@ class Importer:
                          collection_id=request.collection_id, request_id=request.request_id,
                          details=details)
 
+
+
+def entity_counts(outlines: list[dict]) -> dict[str, int]:
+    """How many entities of each entityType a file holds."""
+    counts: dict[str, int] = {}
+    for outline in outlines:
+        entity_type = ENTITY_TYPE_OF[outline["exportEntityType"]]
+        counts[entity_type] = counts.get(entity_type, 0) + 1
+    return counts
+
+
+class _Claiming:
+    """The claim of one import's journal record, made while the catalog's answer is on its way. What the
+    claim met (a retry in progress, the store down) is kept and raised once the plan is made, so that a
+    refusal of the file or the catalog's failure is answered first, as when the claim came after them."""
+
+    def __init__(self, store: AtomicImports, owner: str, idempotency: Idempotency | None,
+                 import_id: str) -> None:
+        self.store = store
+        self.owner = owner
+        self.idempotency = idempotency
+        self.import_id = import_id
+        self.claimed: Claim | None = None
+        self.failure: ServiceError | None = None
+
+    def claim(self, counts: dict[str, int]) -> None:
+        try:
+            self.claimed = self.store.claim(self.import_id, self.owner, self.idempotency, counts)
+        except ServiceError as failure:
+            self.failure = failure
+
+    def result(self, plan: ImportPlan) -> Claim:
+        """The claim, made now when the catalog was not asked (an empty private file)."""
+        if self.claimed is None and self.failure is None:
+            self.claim(plan.written_counts())
+        if self.failure is not None:
+            raise self.failure
+        return self.claimed
+
+    def release(self) -> None:
+        """After a refusal or failure before the writes: the record goes (not a recorded outcome's)."""
+        claimed, self.claimed = self.claimed, None
+        if claimed is not None and claimed.recorded is None:
+            self.store.release(claimed)

@@ -115,7 +115,7 @@ def plan_import(outlines: list[dict], upgraded: Callable[[list[int]], Iterable[d
                 owner: str, collection_id: str | None, now: datetime, upgraded_from: dict[str, int],
                 reading_warnings: dict[str, list[str]] | None = None, mode: str = NEW_COPIES,
                 kept: dict[str, Kept] | None = None, hold_documents: bool = True,
-                new_id: Callable[[], str] = new_entity_id) -> ImportPlan:
+                import_id: str | None = None, new_id: Callable[[], str] = new_entity_id) -> ImportPlan:
     """The plan for entities that passed every check, at their current versions and in file order:
     `outlines` as the checks read them, `upgraded(indexes)` those of them complete, read again (the plan
     changes them in place, as many times as it reads them: the same document each time). `kept`:
@@ -127,7 +127,7 @@ def plan_import(outlines: list[dict], upgraded: Callable[[list[int]], Iterable[d
     now = stored_time(now)  # once: every document stores this time
     new_ids = {entity["id"]: kept[entity["id"]].document["id"] if entity["id"] in kept else new_id()
                for entity in outlines}
-    import_id = new_id()
+    import_id = import_id or new_id()
     # Definitions are adjusted to the target on the outlines, once; the documents take them from there.
     outline_of = {outline["id"]: outline for outline in outlines}
     adjusted = {outline["id"]: _adjust_definitions(outline, verdict) for outline in outlines}
