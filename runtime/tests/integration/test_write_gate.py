@@ -1,5 +1,9 @@
-"""The embedded server does not isolate concurrent transactions; the write gate makes it lose nothing."""
+"""The embedded server does not isolate concurrent transactions; the write gate makes it lose nothing:
+transactions hold it alone, plain writes (one command each) share it."""
 
+import subprocess
+import sys
+import textwrap
 import threading
 
 import pytest
@@ -22,7 +26,7 @@ def _run_concurrent_work(uri: str, db_name: str, gate: WriteGate, rounds: int = 
             doc_id = f"tx-{worker}-{i}"
             abort = i % 2 == 1
             try:
-                with gate.hold(), client.start_session() as session:
+                with gate.session(client) as session:
                     def write(s, doc_id=doc_id, abort=abort):
                         db.entities.insert_one({"_id": doc_id}, session=s)
                         db.entities.insert_one({"_id": doc_id + "-b"}, session=s)
@@ -103,3 +107,69 @@ def test_gate_holds_across_processes(tmp_path):
     with gate.hold():
         inside = other_process_sees()
     assert (inside, other_process_sees()) == ("held", "free")
+
+
+PROBE = textwrap.dedent("""
+    import fcntl, os, sys
+    answers = []
+    for mode in (fcntl.LOCK_SH, fcntl.LOCK_EX):
+        fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)
+        try:
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
+            answers.append("free")
+        except BlockingIOError:
+            answers.append("held")
+        os.close(fd)
+    print(" ".join(answers))
+""")
+
+
+def test_plain_writes_share_the_gate_and_a_transaction_holds_it_alone(tmp_path):
+    """What another process may do meanwhile: (share it, hold it alone)."""
+    path = tmp_path / "gate.lock"
+    gate = FileWriteGate(path)
+
+    def other_process_may() -> str:
+        return subprocess.run([sys.executable, "-c", PROBE, str(path)], capture_output=True,
+                              text=True).stdout.strip()
+
+    with gate.hold():
+        during_a_plain_write = other_process_may()
+    with gate.hold(exclusive=True):
+        during_a_transaction = other_process_may()
+    assert (during_a_plain_write, during_a_transaction, other_process_may()) == (
+        "free held", "held held", "free free")
+
+
+DYING_IN_A_TRANSACTION = textwrap.dedent("""
+    import os, sys
+    from pymongo import MongoClient
+    from optimize_runtime.store.write_gate import FileWriteGate
+
+    path, uri, db_name = sys.argv[1:]
+    client = MongoClient(uri)
+    with FileWriteGate(path, uri).session(client) as session:
+        session.start_transaction()
+        client[db_name].entities.insert_one({"_id": "of-the-dead"}, session=session)
+        print("inside", flush=True)
+        os._exit(9)  # killed inside its transaction: the server keeps it open
+""")
+
+
+def test_a_plain_write_after_a_process_died_inside_a_transaction_ends_that_transaction_first(
+        servers, names, tmp_path):
+    """Else the plain write would land in the dead transaction and be rolled back with it."""
+    if not servers.mongodb_embedded:
+        pytest.skip("the gate only matters on the embedded server")
+    path = tmp_path / "gate.lock"
+    dead = subprocess.run([sys.executable, "-c", DYING_IN_A_TRANSACTION, str(path), servers.mongodb_uri,
+                           names.entities_db], capture_output=True, text=True, timeout=60)
+    assert (dead.returncode, dead.stdout.strip()) == (9, "inside")
+    assert path.read_text()  # the dead session's id, left in the lock file
+
+    gate = FileWriteGate(path, servers.mongodb_uri)
+    with MongoClient(servers.mongodb_uri) as client:
+        with gate.hold():
+            client[names.entities_db].entities.insert_one({"_id": "plain"})
+        stored = sorted(d["_id"] for d in client[names.entities_db].entities.find())
+    assert (stored, path.read_text()) == (["plain"], "")  # the plain write kept, the dead one's rolled back
