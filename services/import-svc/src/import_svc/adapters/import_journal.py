@@ -449,12 +449,16 @@ class MarkerClearer:
     on a committed import changes nothing anyone sees. A committed import is handed over here and its
     markers are cleared by one thread, after `delay_s` and together with those of every import committed
     meanwhile: one update per collection for all of them. A process killed before it cleared them leaves
-    markers of committed imports, which the sweeper clears (`ImportJournal.sweep`)."""
+    markers of committed imports, which the sweeper clears (`ImportJournal.sweep`). The thread waits
+    `idle_s` for the next import before it ends: imports coming one at a time do not each start one (a
+    thread start on the request path)."""
 
-    def __init__(self, entities: EntityStore, delay_s: float) -> None:
+    def __init__(self, entities: EntityStore, delay_s: float, idle_s: float = 30.0) -> None:
         self._entities = entities
         self._delay_s = delay_s
+        self._idle_s = idle_s
         self._lock = threading.Lock()
+        self._handed_over = threading.Condition(self._lock)
         self._import_ids: list[str] = []
         self._ids: dict[str, list[str]] = {}  # by collection
         self._thread: threading.Thread | None = None
@@ -469,6 +473,8 @@ class MarkerClearer:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="import-markers", daemon=True)
                 self._thread.start()
+            else:
+                self._handed_over.notify()
 
     def flush(self) -> None:
         """Clears what was handed over so far, now (tests; a store failure is logged: the sweeper clears
@@ -492,7 +498,9 @@ class MarkerClearer:
                 time.sleep(self._delay_s)
                 self.flush()
                 with self._lock:
-                    if not self._import_ids:  # checked and given up under one lock: none is left behind
+                    # Checked and given up under one lock: none is left behind.
+                    if not self._import_ids and not self._handed_over.wait(self._idle_s) \
+                            and not self._import_ids:
                         self._thread = None
                         return
         except BaseException:  # flush failed unexpectedly: the next committed import starts a thread again
