@@ -248,7 +248,7 @@ def test_an_import_killed_between_its_claim_and_the_verdict_leaves_a_dead_claim_
     headers = {**installation.headers(), "Idempotency-Key": f"claimed-{then}"}
     process = subprocess.Popen([sys.executable, "-c", IMPORTING_PROCESS], stdin=subprocess.PIPE,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    process.stdin.write(json.dumps([environ, headers, collection_id, body.decode()]))
+    process.stdin.write(json.dumps([environ, headers, collection_id, body.decode(), None]))
     process.stdin.close()
     try:
         assert wait_paused(pause_file, process) == (process.pid, "claimed")
