@@ -44,8 +44,18 @@ def _ready(url: str) -> bool:
         return False
 
 
-def _child(parent: int, command: tuple[str, str]) -> int:
-    """The pid of make run's child running `command` now."""
+def _child(parent: int, command: tuple[str, str], wait_s: float = 10) -> int:
+    """The pid of make run's child running `command`, waiting up to `wait_s` for one (under load the
+    supervisor may be between a child's exit and its restart)."""
+    deadline = time.monotonic() + wait_s
+    while (pid := _child_now(parent, command)) is None:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"make run has no child running {' '.join(command)}")
+        time.sleep(0.1)
+    return pid
+
+
+def _child_now(parent: int, command: tuple[str, str]) -> int | None:
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             if int(stat.read_text().rsplit(")", 1)[1].split()[1]) != parent:
@@ -56,7 +66,7 @@ def _child(parent: int, command: tuple[str, str]) -> int:
         words = [Path(word.decode(errors="replace")).name for word in argv]
         if any(words[i:i + 2] == list(command) for i in range(len(words) - 1)):  # python, script, command
             return int(stat.parent.name)
-    raise AssertionError(f"make run has no child running {' '.join(command)}")
+    return None
 
 
 def _pids(output: str) -> dict[str, list[int]]:
