@@ -96,3 +96,23 @@ def test_a_forked_child_starts_a_fresh_tail_instead_of_stepping_on_from_the_pare
     # A step from the last id adds 1 to 2**32 to its tail; a fresh tail lands there once in 2**41.
     assert not 0 < tail_of(childs) - tail_of(last) <= 2**32 + 1
     assert 0 < tail_of(make()) - tail_of(last) <= 2**32 + 1  # the parent steps on
+
+
+def test_two_workers_forked_from_one_parent_make_different_ids_in_the_same_millisecond():
+    """As gunicorn forks its workers from one master: the random bytes the parent read ahead are not
+    shared by its children (with them, both children would make the very same next id)."""
+    make = TimeOrderedIds(fixed_clock(MILLIS))
+    make()  # the parent has read random bytes ahead
+    ids = []
+    for _ in range(2):
+        read, write = os.pipe()
+        child = os.fork()
+        if child == 0:
+            os.write(write, make().encode())
+            os._exit(0)
+        os.close(write)
+        os.waitpid(child, 0)
+        ids.append(os.read(read, 64).decode())
+        os.close(read)
+    assert ids[0] != ids[1]
+    assert all(uuid.UUID(entity_id).int >> 80 == MILLIS for entity_id in ids)
