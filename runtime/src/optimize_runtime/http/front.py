@@ -82,11 +82,14 @@ class BufferedWsgi:
             body.seek(0)
             environ = _environ(scope, headers, body, size)
             loop = asyncio.get_running_loop()
-            status, response_headers, chunks = await loop.run_in_executor(self._threads, self._run, environ)
+            status, response_headers, chunks, close = await loop.run_in_executor(self._threads, self._run,
+                                                                                 environ)
         finally:
             body.close()
         await send({"type": "http.response.start", "status": status, "headers": response_headers})
         await send({"type": "http.response.body", "body": b"".join(chunks)})
+        if close is not None:  # as WSGI servers do: the app's close() once the response is sent
+            await loop.run_in_executor(self._threads, self._close, close)
 
     async def _buffer_body(self, receive: Callable, send: Callable, body) -> int | None:
         """Reads the whole body into `body` within the limits; its size, or None when refused or gone."""
@@ -113,15 +116,17 @@ class BufferedWsgi:
             if not message.get("more_body", False):
                 return size
 
-    def _run(self, environ: dict) -> tuple[int, list[tuple[bytes, bytes]], list[bytes]]:
+    def _run(self, environ: dict) -> tuple[int, list[tuple[bytes, bytes]], list[bytes], Callable | None]:
         try:
             return self._run_app(environ)
         except Exception:  # noqa: BLE001 - the app answers its own errors; this is what escaped it
             log.exception("the request could not be answered")
             body = error_body(500, "An unexpected error occurred; it has been logged")
-            return 500, [(b"content-type", b"application/json")], [body]
+            return 500, [(b"content-type", b"application/json")], [body], None
 
-    def _run_app(self, environ: dict) -> tuple[int, list[tuple[bytes, bytes]], list[bytes]]:
+    def _run_app(self, environ: dict) -> tuple[int, list[tuple[bytes, bytes]], list[bytes], Callable | None]:
+        """The app's answer, and its result's close() (None if it has none), for after the answer is sent:
+        what the app lets go of then (an import's parsed file, say) is freed while the client reads."""
         started: list = []
 
         def start_response(status: str, headers: list[tuple[str, str]], exc_info=None):
@@ -130,14 +135,23 @@ class BufferedWsgi:
 
         chunks: list[bytes] = []
         result = self.wsgi_app(environ, start_response)
+        close = getattr(result, "close", None)
         try:
             chunks.extend(result)
-        finally:
-            if hasattr(result, "close"):
-                result.close()
+        except BaseException:
+            if close is not None:
+                close()
+            raise
         status, headers = started
         encoded = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]
-        return int(status.split(" ", 1)[0]), encoded, chunks
+        return int(status.split(" ", 1)[0]), encoded, chunks, close
+
+    @staticmethod
+    def _close(close: Callable) -> None:
+        try:
+            close()
+        except Exception:  # noqa: BLE001 - the answer is sent; what failed after it is logged
+            log.exception("closing a request's result failed after its answer was sent")
 
 
 async def _refuse(send: Callable, status: int, detail: str, **extra) -> None:

@@ -3,7 +3,7 @@ for refusing them) out."""
 
 from contextlib import closing, nullcontext
 
-from flask import Response, current_app, request
+from flask import Response, after_this_request, current_app, request
 from marshmallow import Schema, fields, validate
 
 from contracts.errors import ErrorCode, ServiceError
@@ -132,9 +132,35 @@ def _import(collection_id: str | None, dry_run: bool, mode: str,
     except ServiceError as refusal:  # too large: refused before the file is read
         importer.announce_rejection(import_request, refusal)
         raise
-    with closing(body) if isinstance(body, SpooledFile) else nullcontext(), cyclic_gc_paused():
-        outcome = importer.run(import_request, body)  # the file becomes many objects, without cycles
+    held = _HeldUntilAnswered()
+    after_this_request(held.until_sent)
+    with closing(body) if isinstance(body, SpooledFile) else nullcontext():
+        outcome = importer.run(import_request, body, retain=held.objects.append)
     return _listed(outcome)
+
+
+class _HeldUntilAnswered:
+    """What an import made (its documents), freed once its answer is sent (the HTTP front closes a response
+    then), and the cyclic collector paused until then: the file becomes many objects, without cycles, and
+    a collector running again while they live would walk every one of them."""
+
+    def __init__(self) -> None:
+        self.objects: list[object] = []
+        self._pause = cyclic_gc_paused()
+        self._pause.__enter__()
+        self._released = False
+
+    def until_sent(self, response: Response) -> Response:
+        response.call_on_close(self.release)
+        return response
+
+    def release(self) -> None:
+        if not self._released:
+            self._released = True
+            self.objects.clear()
+            self._pause.__exit__(None, None, None)
+
+    __del__ = release  # a response never closed (or none made) still ends the pause when it is let go
 
 
 @blueprint.route("/api/import", methods=["POST"])

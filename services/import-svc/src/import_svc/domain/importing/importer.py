@@ -170,11 +170,14 @@ class Importer:
         self.clock = clock
         self.new_id = new_id
 
-    def run(self, request: ImportRequest, body: ImportBody) -> list[dict]:
+    def run(self, request: ImportRequest, body: ImportBody,
+            retain: Callable[[object], None] | None = None) -> list[dict]:
         """The outcome in file order: `[{id, entityType, sourceId, upgradedFrom?, warnings?}]`. A body
-        given as a bytearray is emptied once it is parsed."""
+        given as a bytearray is emptied once it is parsed. `retain`: given the import's plan (with the
+        documents of its entities) once it is made, so that the caller chooses when they are freed (the
+        HTTP view: once the answer is sent; freeing 1,000 documents takes some milliseconds)."""
         try:
-            return self._run(request, body)
+            return self._run(request, body, retain)
         except ServiceError as error:
             self.counts.refused(error)
             raise
@@ -182,7 +185,8 @@ class Importer:
             self.counts.failed()
             raise
 
-    def _run(self, request: ImportRequest, body: ImportBody) -> list[dict]:
+    def _run(self, request: ImportRequest, body: ImportBody,
+             retain: Callable[[object], None] | None) -> list[dict]:
         idempotency = self._idempotency(request, body)
         if idempotency is not None:
             recorded = self.store.recorded_outcome(idempotency)
@@ -193,6 +197,8 @@ class Importer:
                                                           self.new_id())
         try:
             plan = self.plan(request, body, claiming)
+            if retain is not None:
+                retain(plan)
             claim = None if claiming is None else claiming.result(plan)
         except ServiceError as refusal:
             if claiming is not None:
