@@ -1,6 +1,7 @@
 """Hypothesis strategies the property-based tests share: any JSON value, and a JSON value mutated anywhere."""
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from hypothesis import strategies as st
@@ -32,3 +33,40 @@ def mutated_anywhere(draw, value: Any, mutations: st.SearchStrategy[int]) -> Any
         elif isinstance(parent, dict):
             parent[draw(st.text(max_size=8))] = draw(JSON)
     return copy
+
+
+_REMOVED = object()
+
+
+def mutated_everywhere(value: Any, odd_values: list, *, unknown_key: str | None = None,
+                       remove_items: bool = True) -> Iterator[Any]:
+    """Copies of `value`, each changed in one place: every dict key (and `unknown_key` in every dict, when
+    given) and every list item set to each of `odd_values` or removed (a list item only when
+    `remove_items`), places taken from the top down."""
+    for path in _places(value, unknown_key):
+        for replacement in [*odd_values, _REMOVED]:
+            copy = json.loads(json.dumps(value))
+            parent = copy
+            for step in path[:-1]:
+                parent = parent[step]
+            if replacement is not _REMOVED:
+                parent[path[-1]] = replacement
+            elif isinstance(parent, dict):
+                parent.pop(path[-1], None)
+            elif remove_items:
+                del parent[path[-1]]
+            else:
+                continue
+            yield copy
+
+
+def _places(value: Any, unknown_key: str | None, at: tuple = ()) -> Iterator[tuple]:
+    if isinstance(value, dict):
+        for key in [*value, *([unknown_key] if unknown_key is not None else [])]:
+            yield (*at, key)
+            if key in value:
+                yield from _places(value[key], unknown_key, (*at, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield (*at, index)
+            yield from _places(item, unknown_key, (*at, index))

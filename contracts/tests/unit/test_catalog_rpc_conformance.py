@@ -16,6 +16,7 @@ from contracts.catalog_rpc import (
     register_catalog_rpc,
 )
 from contracts.rpc import RpcError, decode_request, encode_result
+from optimize_testing.fuzzing import mutated_everywhere
 
 PARAMS = {
     "user": {"id": "alice", "groups": ["analysts"], "superuser": False},
@@ -47,34 +48,8 @@ def _same(one, other) -> bool:
     return json.dumps(one, sort_keys=True) == json.dumps(other, sort_keys=True)
 
 
-def _paths(message, path=()):
-    """Every place in the message: dict keys (and one unknown key per dict) and list items."""
-    if isinstance(message, dict):
-        for key in [*message, "unexpected"]:
-            yield (*path, key)
-            if key in message:
-                yield from _paths(message[key], (*path, key))
-    elif isinstance(message, list):
-        for index, item in enumerate(message):
-            yield (*path, index)
-            yield from _paths(item, (*path, index))
-
-
 def _mutations(message):
-    for path in _paths(message):
-        for replacement in [*ODD_VALUES, KeyError]:
-            copy = json.loads(json.dumps(message))
-            parent = copy
-            for step in path[:-1]:
-                parent = parent[step]
-            if replacement is KeyError:
-                if isinstance(parent, dict):
-                    parent.pop(path[-1], None)
-                else:
-                    del parent[path[-1]]
-            else:
-                parent[path[-1]] = replacement
-            yield copy
+    return mutated_everywhere(message, ODD_VALUES, unknown_key="unexpected")
 
 
 def test_the_services_params_and_results_take_the_plain_path():

@@ -3,13 +3,13 @@ skipping the schema never hides a problem; and they do say True for ordinary ent
 taken), Optimize's own export among them."""
 
 import json
-from typing import Any
 
 import pytest
 
 from contracts.export_file import read_export_file
 from contracts.export_file.conformance import conforms_to_current, conforms_to_envelope
 from contracts.export_file.schemas import CURRENT_SCHEMAS, EntityEnvelopeSchema
+from optimize_testing.fuzzing import mutated_everywhere
 from optimize_testing.pytest_plugin import REAL_OPTIMIZE_EXPORT
 
 ODD_VALUES = [None, "", "x", 0, -1, 7, 2**31 - 1, 2**31, -(2**31), -(2**31) - 1, 2**40, True, False, 1.5,
@@ -43,31 +43,9 @@ def _dashboard() -> dict:
                       {"id": "", "type": "text", **tile, "configuration": {"text": {"root": {}}}}]}
 
 
-def _paths(value: Any, at: tuple = ()) -> list[tuple]:
-    found = []
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    for key, child in items:
-        found.append((*at, key))
-        found += _paths(child, (*at, key))
-    return found
-
-
 def _mutations(entity: dict):
     """The entity with one value replaced by each odd value, or with one key removed, everywhere."""
-    for path in _paths(entity):
-        for replacement in [*ODD_VALUES, KeyError]:
-            copy = json.loads(json.dumps(entity))
-            holder = copy
-            for part in path[:-1]:
-                holder = holder[part]
-            if replacement is KeyError:
-                if isinstance(holder, dict):
-                    del holder[path[-1]]
-                else:
-                    continue
-            else:
-                holder[path[-1]] = replacement
-            yield copy
+    return mutated_everywhere(entity, ODD_VALUES, remove_items=False)
 
 
 @pytest.mark.parametrize("entity", [_report(), _report("single_decision_report", 10), _combined(),
