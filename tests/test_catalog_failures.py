@@ -35,11 +35,7 @@ def world(servers, names):
     in it, and an export file of the report to import; its catalog calls are counted."""
     installation = start_installation(servers, names, OPTIMIZE_RPC_TIMEOUT_S=str(RPC_DEADLINE_S))
     headers, catalog = installation.headers(), installation.catalog
-    ok(catalog.post("/api/definition", headers=headers,
-                    json=[{"type": "process", "key": "invoice", "name": "Invoice", "version": "1"}]))
-    ok(catalog.post("/api/authorization", headers=headers, json=[
-        {"identity": {"id": "demo", "type": "user"}, "definitionType": "process", "definitionKey": "invoice",
-         "tenants": [None]}]))
+    installation.seed_invoice()
     collection = ok(catalog.post("/api/collection", json={"name": "Sales"}, headers=headers))["id"]
     ok(catalog.post(f"/api/collection/{collection}/scope", headers=headers, json=[
         {"definitionType": "process", "definitionKey": "invoice", "tenants": [None]}]), 204)

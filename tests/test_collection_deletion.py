@@ -28,11 +28,7 @@ def dashboard(dashboard_id: str, report_ids: list[str]) -> dict:
 
 def finance_collection(installation) -> str:
     catalog, headers = installation.catalog, installation.headers()
-    ok(catalog.post("/api/definition", headers=headers,
-                    json=[{"type": "process", "key": "invoice", "name": "Invoice", "version": "1"}]))
-    ok(catalog.post("/api/authorization", headers=headers, json=[
-        {"identity": {"id": "demo", "type": "user"}, "definitionType": "process", "definitionKey": "invoice",
-         "tenants": [None]}]))
+    installation.seed_invoice()
     collection_id = ok(catalog.post("/api/collection", json={"name": "Finance"}, headers=headers))["id"]
     ok(catalog.post(f"/api/collection/{collection_id}/scope", headers=headers, json=[
         {"definitionType": "process", "definitionKey": "invoice", "tenants": [None]}]), 204)

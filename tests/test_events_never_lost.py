@@ -18,12 +18,8 @@ IMPORTS = 8
 
 @pytest.fixture
 def importing(installation):
-    catalog, headers = installation.catalog, installation.headers()
-    ok(catalog.post("/api/definition", headers=headers,
-                    json=[{"type": "process", "key": "invoice", "name": "Invoice", "version": "1"}]))
-    ok(catalog.post("/api/authorization", headers=headers, json=[
-        {"identity": {"id": "demo", "type": "user"}, "definitionType": "process", "definitionKey": "invoice",
-         "tenants": [None]}]))
+    headers = installation.headers()
+    installation.seed_invoice()
 
     def import_one(n: int) -> list[dict]:
         return ok(installation.imports.post("/api/import", json=[process_report(f"r{n}")], headers=headers))

@@ -21,6 +21,7 @@ from optimize_runtime.identity import issue_token
 from optimize_runtime.messaging import EventPublisher, RpcServer
 from optimize_runtime.messaging.event_consumer import dead_letter_queue, retry_queue
 from optimize_runtime.messaging.outbox import OutboxRelay
+from optimize_testing.factories import ok
 from optimize_testing.pytest_plugin import TEST_JWT_SECRET, IsolatedNames, service_environ
 from optimize_testing.servers import TestServers
 
@@ -63,6 +64,16 @@ class Installation:
 
     def public_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.environ['OPTIMIZE_API_ACCESS_TOKEN']}"}
+
+    def seed_invoice(self, users: tuple[str, ...] = ("demo",)) -> None:
+        """The process definition `invoice` (version 1, no tenant), which `users` may access: what most
+        import tests need in the catalog."""
+        catalog, headers = self.catalog, self.headers()
+        ok(catalog.post("/api/definition", headers=headers,
+                        json=[{"type": "process", "key": "invoice", "name": "Invoice", "version": "1"}]))
+        ok(catalog.post("/api/authorization", headers=headers, json=[
+            {"identity": {"id": user, "type": "user"}, "definitionType": "process",
+             "definitionKey": "invoice", "tenants": [None]} for user in users]))
 
     def start_catalog_worker(self) -> None:
         config = CatalogConfig.from_env(self.environ)

@@ -19,11 +19,7 @@ EDITOR = "ed"  # a superuser (group optimize-admins) with the editor role in the
 def setting(installation):
     """A collection whose scope holds `invoice`, with EDITOR as editor; what the tests need of it."""
     catalog, headers = installation.catalog, installation.headers()
-    ok(catalog.post("/api/definition", headers=headers,
-                    json=[{"type": "process", "key": "invoice", "name": "Invoice", "version": "1"}]))
-    ok(catalog.post("/api/authorization", headers=headers, json=[
-        {"identity": {"id": user, "type": "user"}, "definitionType": "process", "definitionKey": "invoice",
-         "tenants": [None]} for user in ("demo", EDITOR)]))
+    installation.seed_invoice(("demo", EDITOR))
     collection_id = ok(catalog.post("/api/collection", json={"name": "Finance"}, headers=headers))["id"]
     ok(catalog.post(f"/api/collection/{collection_id}/scope", headers=headers, json=[
         {"definitionType": "process", "definitionKey": "invoice", "tenants": [None]}]), 204)

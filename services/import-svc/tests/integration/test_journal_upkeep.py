@@ -22,12 +22,7 @@ WAIT_S = 30  # only to end a test that fails; the checks count and look, they ne
 
 @pytest.fixture
 def seeded(installation):
-    catalog, headers = installation.catalog, installation.headers()
-    ok(catalog.post("/api/definition", headers=headers,
-                    json=[{"type": "process", "key": "invoice", "name": "Invoice", "version": "1"}]))
-    ok(catalog.post("/api/authorization", headers=headers, json=[
-        {"identity": {"id": "demo", "type": "user"}, "definitionType": "process", "definitionKey": "invoice",
-         "tenants": [None]}]))
+    installation.seed_invoice()
     return installation
 
 
