@@ -37,8 +37,6 @@ class RemoteService:
         the call fails (for example "nothing was imported"). `meanwhile()`: run while the reply is on its
         way (`RpcClient.call`)."""
         try:
-            if meanwhile is None:
-                return self.rpc.call(method, params)
             return self.rpc.call(method, params, meanwhile=meanwhile)
         except (RpcTimeout, RpcUnavailable) as error:
             log.warning("%s %s: %s", self.name, method, error)

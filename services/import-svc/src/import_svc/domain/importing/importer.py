@@ -200,14 +200,11 @@ class Importer:
             if retain is not None:
                 retain(plan)
             claim = None if claiming is None else claiming.result(plan)
-        except ServiceError as refusal:
+        except BaseException as failure:
             if claiming is not None:
                 claiming.release()
-            self.announce_rejection(request, refusal)
-            raise
-        except BaseException:
-            if claiming is not None:
-                claiming.release()
+            if isinstance(failure, ServiceError):
+                self.announce_rejection(request, failure)
             raise
         if claim is None:
             self.counts.dry_run()
@@ -317,10 +314,10 @@ class Importer:
         if not entities and request.collection_id is None:
             return CatalogVerdict()
         identity = request.identity
-        asked = {} if meanwhile is None else {"meanwhile": meanwhile}
         verdict = CatalogVerdict.of(self.catalog.check_import(
             identity, request.collection_id, distinct_references(entities),
-            check_authorization=not identity.public_api, with_variables=needs_variables(entities), **asked))
+            check_authorization=not identity.public_api, with_variables=needs_variables(entities),
+            meanwhile=meanwhile))
         if request.collection_id is not None:
             collection = verdict.collection
             if collection is None or not collection.exists:
@@ -385,7 +382,6 @@ class Importer:
         return new_event(event_type, request.identity.user_id, entity_ids,
                          collection_id=request.collection_id, request_id=request.request_id,
                          details=details)
-
 
 
 def entity_counts(outlines: list[dict]) -> dict[str, int]:
