@@ -137,7 +137,11 @@ def test_one_thread_renews_the_lease_of_every_import_in_flight_and_tells_one_tha
                                           user_id="demo", key=None, digest=None))
     taken = {import_id: records.find_one({"_id": import_id})[LEASE_UNTIL_MS] for import_id in ("i1", "i2")}
     before = lease_threads()  # other apps' in this test process, ending on their own
-    with journal._leases.renewed("i1", "i1") as first, journal._leases.renewed("i2", "i2") as second:
+    leases = journal._leases
+    for import_id in ("i1", "i2"):
+        leases.start(import_id, import_id)
+    first, second = leases.lease_of("i1"), leases.lease_of("i2")
+    try:
         [renewer] = lease_threads() - before
         deadline = time.monotonic() + WAIT_S
         while (any(records.find_one({"_id": i})[LEASE_UNTIL_MS] <= taken[i] + 300 for i in taken)
@@ -148,5 +152,8 @@ def test_one_thread_renews_the_lease_of_every_import_in_flight_and_tells_one_tha
         while not second.lost and time.monotonic() < deadline:
             time.sleep(0.05)
         assert (first.lost, second.lost) == (False, True)
+    finally:
+        leases.stop("i1")
+        leases.stop("i2")
     renewer.join(WAIT_S)
     assert not renewer.is_alive()  # no import in flight any more: the thread ended

@@ -26,8 +26,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from pymongo import ASCENDING
@@ -406,15 +405,6 @@ class _LeaseRenewer:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="import-leases", daemon=True)
                 self._thread.start()
-
-    @contextmanager
-    def renewed(self, record: str, import_id: str) -> Iterator[_Lease]:
-        """The lease of this attempt, renewed while the block runs."""
-        self.start(record, import_id)
-        try:
-            yield self.lease_of(import_id)
-        finally:
-            self.stop(import_id)
 
     def lease_of(self, import_id: str) -> _Lease:
         with self._lock:
