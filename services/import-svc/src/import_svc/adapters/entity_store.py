@@ -14,7 +14,8 @@ Every write runs inside the write gate (it serializes writes on the embedded ser
 MongoDB)."""
 
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TypeVar
 
 import bson
 from bson.raw_bson import RawBSONDocument
@@ -46,6 +47,7 @@ INSERT_PART_BYTES = 4 * 1024 * 1024
 # into a collection and the deletion of the collection both write it, so on MongoDB the two conflict
 # (one transaction is retried and sees the other) instead of passing each other.
 COLLECTION_STATES = "collection_states"
+T = TypeVar("T")
 
 
 class EntityStore(EntityLookup):
@@ -174,26 +176,16 @@ class EntityStore(EntityLookup):
         never all of its documents. `after_batch(collection name)` is called after each collection's last
         part, in the order the collections came; `after_part(collection name)` after each part that is
         not its collection's last."""
-        parts: dict[str, list[RawBSONDocument]] = {}
-        part_bytes: dict[str, int] = {}
         ids: dict[str, list[str]] = {}
-        for document in documents:
-            name = collection_of(document)
-            encoded = bson.encode({**document, PENDING_MARKER: import_id})
-            part = parts.setdefault(name, [])
-            if part and part_bytes[name] + len(encoded) > INSERT_PART_BYTES:
-                self._insert_part(name, part)
-                part.clear()
-                part_bytes[name] = 0
-                if after_part is not None:
-                    after_part(name)
-            part.append(RawBSONDocument(encoded))
-            part_bytes[name] = part_bytes.get(name, 0) + len(encoded)
-            ids.setdefault(name, []).append(document["_id"])
-        for name, part in parts.items():
-            self._insert_part(name, part)
-            if after_batch is not None:
-                after_batch(name)
+
+        def encoded() -> Iterator[tuple[str, int, RawBSONDocument]]:
+            for document in documents:
+                name = collection_of(document)
+                raw = bson.encode({**document, PENDING_MARKER: import_id})
+                ids.setdefault(name, []).append(document["_id"])
+                yield name, len(raw), RawBSONDocument(raw)
+
+        _in_parts(encoded(), self._insert_part, after_part, after_batch)
         return ids
 
     def _insert_part(self, name: str, part: list[RawBSONDocument]) -> None:
@@ -215,27 +207,17 @@ class EntityStore(EntityLookup):
         overwrite holds one part of new and replaced versions at a time, never all of them. An entity too
         large to be held together with its previous version is refused with every such entity named (once
         one is found, the parts after it are only checked, not written)."""
-        parts: dict[str, list[tuple[dict, dict]]] = {}
-        part_bytes: dict[str, int] = {}
         ids: dict[str, list[str]] = {}
         too_large: list[dict] = []
-        for document, replaced in overwrites:
-            name = collection_of(document)
-            size = len(bson.encode(document))
-            part = parts.setdefault(name, [])
-            if part and part_bytes[name] + size > INSERT_PART_BYTES:
-                self._overwrite_part(name, part, import_id, too_large)
-                part.clear()
-                part_bytes[name] = 0
-                if after_part is not None:
-                    after_part(name)
-            part.append((document, replaced))
-            part_bytes[name] = part_bytes.get(name, 0) + size
-            ids.setdefault(name, []).append(replaced["_id"])
-        for name, part in parts.items():
-            self._overwrite_part(name, part, import_id, too_large)
-            if after_batch is not None:
-                after_batch(name)
+
+        def sized() -> Iterator[tuple[str, int, tuple[dict, dict]]]:
+            for document, replaced in overwrites:
+                name = collection_of(document)
+                ids.setdefault(name, []).append(replaced["_id"])
+                yield name, len(bson.encode(document)), (document, replaced)
+
+        _in_parts(sized(), lambda name, part: self._overwrite_part(name, part, import_id, too_large),
+                  after_part, after_batch)
         if too_large:
             raise ServiceError(ErrorCode.IMPORT_FILE_INVALID, "Entities are too large to be overwritten in "
                                "place", validationErrors=too_large)
@@ -410,6 +392,30 @@ def _copy_summary(document: dict) -> dict:
         if field in document:
             summary[field] = _copy_summary(document[field]) if field == PREVIOUS_VERSION else document[field]
     return summary
+
+
+def _in_parts(items: Iterable[tuple[str, int, T]], write: Callable[[str, list[T]], None],
+              after_part: Callable[[str], None] | None, after_batch: Callable[[str], None] | None) -> None:
+    """Writes `items` (collection name, bytes, item) in parts of at most `INSERT_PART_BYTES` per collection
+    (a part holds one item at least): `write(name, part)` once a part is full, and for each collection's
+    last part; `after_part(name)` after each part but its collection's last, `after_batch(name)` after the
+    last, in the order the collections came. One part per collection is held at a time."""
+    parts: dict[str, list[T]] = {}
+    part_bytes: dict[str, int] = {}
+    for name, size, item in items:
+        part = parts.setdefault(name, [])
+        if part and part_bytes[name] + size > INSERT_PART_BYTES:
+            write(name, part)
+            part.clear()
+            part_bytes[name] = 0
+            if after_part is not None:
+                after_part(name)
+        part.append(item)
+        part_bytes[name] = part_bytes.get(name, 0) + size
+    for name, part in parts.items():
+        write(name, part)
+        if after_batch is not None:
+            after_batch(name)
 
 
 def _changed_meanwhile(name: str, count: int) -> ServiceError:
