@@ -102,10 +102,12 @@ def import_file_entities(body: ImportBody, *, max_entities: int, max_values: int
             body.clear()  # read: a large file's bytes are not kept while its entities are checked and written
         return data
     if not body.size:
-        return parse_import_file(b"", max_entities=max_entities, max_values=max_values)
+        return parse_import_file(b"", max_entities=max_entities, max_values=max_values,
+                                 check_arrays=check_arrays)
     elements = array_layout(body, max_values)
     if elements is None:
-        return parse_import_file(body.read(), max_entities=max_entities, max_values=max_values)
+        return parse_import_file(body.read(), max_entities=max_entities, max_values=max_values,
+                                 check_arrays=check_arrays)
     entities = SpooledEntities(body, elements, _decoded_element)
     too_long: ServiceError | None = None
     for position in range(len(entities)):
@@ -115,7 +117,8 @@ def import_file_entities(body: ImportBody, *, max_entities: int, max_values: int
                 raise ValueError("no value between two commas")
             entity = _decoded_element(element)
         except (RecursionError, ValueError):  # not JSON: refused as the whole body is, with its message
-            return parse_import_file(body.read(), max_entities=max_entities, max_values=max_values)
+            return parse_import_file(body.read(), max_entities=max_entities, max_values=max_values,
+                                     check_arrays=check_arrays)
         if too_long is None:
             try:
                 check_array_lengths(entity)
