@@ -23,8 +23,8 @@ def _optional(holder: dict, key: str, check) -> bool:
     return value is _ABSENT or check(value)
 
 
-# Below, a field whose check takes null is read with `get` (absent reads as null, which passes): as
-# `_optional`, without a call for each field.
+# A field whose check takes null is read with `get` (absent reads as null, which passes): as `_optional`,
+# without a call for each field. `_optional` is for a field that may be absent but not null.
 
 
 def _text(value: Any) -> bool:
@@ -94,13 +94,13 @@ def _is_object(value: Any) -> bool:
 
 def _combined_item(value: Any) -> bool:
     return (type(value) is dict and type(value.get("id")) is str and value["id"] != ""
-            and _optional(value, "color", _text_or_null))
+            and _text_or_null(value.get("color")))
 
 
 def _combined_report_data(data: Any) -> bool:
     return (type(data) is dict and _list_of(data.get("reports"), _combined_item)
-            and _optional(data, "configuration", _object_or_null)
-            and _optional(data, "visualization", _text_or_null))
+            and _object_or_null(data.get("configuration"))
+            and _text_or_null(data.get("visualization")))
 
 
 def _tile(tile: Any) -> bool:
@@ -111,9 +111,9 @@ def _tile(tile: Any) -> bool:
         return False
     if type(position) is not dict or type(dimensions) is not dict:
         return False
-    if not all(_optional(position, key, _java_int_or_null) for key in ("x", "y")):
+    if not all(_java_int_or_null(position.get(key)) for key in ("x", "y")):
         return False
-    if not all(_optional(dimensions, key, _java_int_or_null) for key in ("width", "height")):
+    if not all(_java_int_or_null(dimensions.get(key)) for key in ("width", "height")):
         return False
     configuration = tile.get("configuration")
     if tile_type == "external_url":
